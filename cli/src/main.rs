@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod emit_cmd;
+mod export_cmd;
+mod serve;
 mod validate_cmd;
 
 /// auditwire: audit events for the WorkOS Audit Logs API, delivered in the background.
@@ -18,11 +21,20 @@ struct Cli {
 enum Command {
     /// Check one event read from stdin and print the exact body that would be sent.
     Validate(validate_cmd::ValidateArgs),
+    /// Run a local WorkOS-compatible Audit Logs server (SQLite, exports, schemas, faults).
+    Serve(serve::ServeArgs),
+    /// Emit newline-delimited events from stdin through a background-delivery client.
+    Emit(emit_cmd::EmitArgs),
+    /// Export an organization's events to CSV.
+    Export(export_cmd::ExportArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate_cmd::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Emit(args) => emit_cmd::run(args),
+        Command::Export(args) => export_cmd::run(args),
     }
 }

@@ -14,6 +14,9 @@ pub struct ValidateArgs {
     /// With --legacy, print the v1 body for `POST /events` instead of the current-API body.
     #[arg(long, requires = "legacy")]
     v1_body: bool,
+    /// On failure, print the problems as one JSON array on stdout (path, rule, message).
+    #[arg(long)]
+    problems_json: bool,
     /// Largest accepted document, in bytes.
     #[arg(long, default_value_t = ParseLimits::default().max_bytes)]
     max_bytes: usize,
@@ -43,6 +46,17 @@ pub fn run(args: ValidateArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
+        }
+        Err(e) if args.problems_json => {
+            let problems: Vec<_> = e
+                .problems()
+                .iter()
+                .map(|p| {
+                    serde_json::json!({"path": p.path, "rule": p.rule.code(), "message": p.message})
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(problems));
+            ExitCode::FAILURE
         }
         Err(e) => {
             let mut err = std::io::stderr().lock();

@@ -180,11 +180,6 @@ impl CreateEventBody {
         self.event.check(&root.field("event"), &mut problems);
         problems.into_result()
     }
-
-    /// The exact compact JSON sent on the wire.
-    pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("event types always serialise")
-    }
 }
 
 /// A required string must not be empty.

@@ -1,22 +1,18 @@
 //! Strict parsing of current-API events and request bodies from JSON.
 
-use crate::event::{check_version, Actor, Context, CreateEventBody, Event, Target};
-use crate::problem::{Path, Rule, ValidationError};
-use crate::reader::Reader;
-use crate::strict_json::{read_document, Json, ParseLimits};
+use std::marker::PhantomData;
 
-const BODY_FIELDS: [&str; 2] = ["organization_id", "event"];
-const EVENT_FIELDS: [&str; 7] = [
-    "action",
-    "occurred_at",
-    "version",
-    "actor",
-    "targets",
-    "context",
-    "metadata",
-];
-const ACTOR_FIELDS: [&str; 4] = ["id", "type", "name", "metadata"];
-const CONTEXT_FIELDS: [&str; 2] = ["location", "user_agent"];
+use serde::de::MapAccess;
+
+use crate::event::{check_version, Actor, Context, CreateEventBody, Event, Target};
+use crate::metadata::Metadata;
+use crate::problem::{Path, Rule, ValidationError};
+use crate::shape::{
+    optional, read_value, required, required_text, ArrayOf, Fields, Integer, MetadataShape, Object,
+    Read, Text, Time,
+};
+use crate::strict_json::{read_document, Cx, ParseLimits};
+use crate::timestamp::Timestamp;
 
 impl CreateEventBody {
     /// Parses and validates `{"organization_id": ..., "event": {...}}` with default limits.
@@ -26,11 +22,7 @@ impl CreateEventBody {
 
     /// Parses and validates a request body within `limits`, reporting every problem.
     pub fn from_json_with(bytes: &[u8], limits: &ParseLimits) -> Result<Self, ValidationError> {
-        let doc = read_document(bytes, limits)?;
-        let mut r = Reader::default();
-        let root = Path::Root;
-        let body = read_body(&mut r, &root, doc);
-        finish(r, body)
+        read_document(bytes, limits, &Path::Root, Object::<BodyFields>::new())
     }
 }
 
@@ -42,128 +34,249 @@ impl Event {
 
     /// Parses and validates one event object within `limits`.
     pub fn from_json_with(bytes: &[u8], limits: &ParseLimits) -> Result<Self, ValidationError> {
-        let doc = read_document(bytes, limits)?;
-        let mut r = Reader::default();
         let root = Path::Root;
-        let event = read_event(&mut r, &root.field("event"), Some(doc));
-        finish(r, event)
+        read_document(
+            bytes,
+            limits,
+            &root.field("event"),
+            Object::<EventFields>::new(),
+        )
     }
 }
 
-pub(crate) fn finish<T>(r: Reader, value: Option<T>) -> Result<T, ValidationError> {
-    match (ValidationError::from_problems(r.problems.0), value) {
-        (Some(e), _) => Err(e),
-        (None, Some(v)) => Ok(v),
-        (None, None) => unreachable!("a reader that built nothing recorded a problem"),
+#[derive(Default)]
+struct BodyFields {
+    organization_id: Option<Read<String>>,
+    event: Option<Read<Event>>,
+}
+
+impl<'de> Fields<'de> for BodyFields {
+    const NAMES: &'static [&'static str] = &["organization_id", "event"];
+    type Out = CreateEventBody;
+
+    fn read<A: MapAccess<'de>>(
+        &mut self,
+        name: &'static str,
+        map: &mut A,
+        cx: &mut Cx,
+        path: &Path<'_>,
+    ) -> Result<(), A::Error> {
+        match name {
+            "organization_id" => self.organization_id = read_value(map, cx, path, Text)?,
+            _ => self.event = read_value(map, cx, path, Object::<EventFields>::new())?,
+        }
+        Ok(())
+    }
+
+    fn finish(self, cx: &mut Cx, path: &Path<'_>) -> Option<CreateEventBody> {
+        let organization_id =
+            required_text(self.organization_id, cx, &path.field("organization_id"));
+        let event = required(self.event, cx, &path.field("event"));
+        Some(CreateEventBody {
+            organization_id: organization_id?,
+            event: event?,
+        })
     }
 }
 
-fn read_body(r: &mut Reader, root: &Path<'_>, doc: Json) -> Option<CreateEventBody> {
-    let pairs = r.object(root, Some(doc))?;
-    let [org, event] = r.fields(root, pairs, BODY_FIELDS);
-    let organization_id = r.required_text(&root.field("organization_id"), org);
-    let event = read_event(r, &root.field("event"), event);
-    Some(CreateEventBody {
-        organization_id: organization_id?,
-        event: event?,
-    })
+#[derive(Default)]
+struct EventFields {
+    action: Option<Read<String>>,
+    occurred_at: Option<Read<Timestamp>>,
+    version: Option<Read<serde_json::Number>>,
+    actor: Option<Read<Actor>>,
+    targets: Option<Read<Vec<Target>>>,
+    context: Option<Read<Context>>,
+    metadata: Option<Read<Metadata>>,
 }
 
-fn read_event(r: &mut Reader, path: &Path<'_>, value: Option<Json>) -> Option<Event> {
-    let pairs = r.object(path, value)?;
-    let [action, occurred_at, version, actor, targets, context, metadata] =
-        r.fields(path, pairs, EVENT_FIELDS);
-    let action = r.required_text(&path.field("action"), action);
-    let occurred_at = r.timestamp(&path.field("occurred_at"), occurred_at);
-    let version = read_version(r, &path.field("version"), version);
-    let actor = read_actor(r, &path.field("actor"), actor);
-    let targets = read_targets(r, &path.field("targets"), targets);
-    let context = read_context(r, &path.field("context"), context);
-    let metadata = r.metadata(&path.field("metadata"), metadata);
-    Some(Event {
-        action: action?,
-        occurred_at: occurred_at?,
-        version: version.ok()?,
-        actor: actor?,
-        targets: targets?,
-        context: context?,
-        metadata: metadata.ok()?,
-    })
+impl<'de> Fields<'de> for EventFields {
+    const NAMES: &'static [&'static str] = &[
+        "action",
+        "occurred_at",
+        "version",
+        "actor",
+        "targets",
+        "context",
+        "metadata",
+    ];
+    type Out = Event;
+
+    fn read<A: MapAccess<'de>>(
+        &mut self,
+        name: &'static str,
+        map: &mut A,
+        cx: &mut Cx,
+        path: &Path<'_>,
+    ) -> Result<(), A::Error> {
+        match name {
+            "action" => self.action = read_value(map, cx, path, Text)?,
+            "occurred_at" => self.occurred_at = read_value(map, cx, path, Time)?,
+            "version" => self.version = read_value(map, cx, path, Integer)?,
+            "actor" => self.actor = read_value(map, cx, path, Object::<PartyFields<Actor>>::new())?,
+            "targets" => {
+                let shape = ArrayOf(Object::<PartyFields<Target>>::new);
+                self.targets = read_value(map, cx, path, shape)?;
+            }
+            "context" => self.context = read_value(map, cx, path, Object::<ContextFields>::new())?,
+            _ => self.metadata = read_value(map, cx, path, MetadataShape)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self, cx: &mut Cx, path: &Path<'_>) -> Option<Event> {
+        let action = required_text(self.action, cx, &path.field("action"));
+        let occurred_at = required(self.occurred_at, cx, &path.field("occurred_at"));
+        let version = read_version(optional(self.version), cx, &path.field("version"));
+        let actor = required(self.actor, cx, &path.field("actor"));
+        let targets = required(self.targets, cx, &path.field("targets"));
+        let context = required(self.context, cx, &path.field("context"));
+        let metadata = optional(self.metadata);
+        Some(Event {
+            action: action?,
+            occurred_at: occurred_at?,
+            version: version.ok()?,
+            actor: actor?,
+            targets: targets?,
+            context: context?,
+            metadata: metadata.ok()?,
+        })
+    }
 }
 
-fn read_version(r: &mut Reader, path: &Path<'_>, value: Option<Json>) -> Result<Option<i64>, ()> {
-    match value {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Number(n)) => match n.as_i64() {
-            Some(v) => {
-                let before = r.problems.0.len();
-                check_version(path, v, &mut r.problems);
-                if r.problems.0.len() > before {
-                    Err(())
-                } else {
-                    Ok(Some(v))
-                }
-            }
-            None => {
-                r.problems.push(
-                    path,
-                    Rule::InvalidInteger,
-                    format!("must be an integer of at least 1 (found {n})"),
-                );
-                Err(())
-            }
-        },
-        Some(other) => {
-            r.wrong_type(path, "an integer", &other);
-            Err(())
+fn read_version(
+    value: Result<Option<serde_json::Number>, ()>,
+    cx: &mut Cx,
+    path: &Path<'_>,
+) -> Result<Option<i64>, ()> {
+    let Some(n) = value? else {
+        return Ok(None);
+    };
+    let before = cx.problems.0.len();
+    match n.as_i64() {
+        Some(v) => check_version(path, v, &mut cx.problems),
+        None => cx.problems.push(
+            path,
+            Rule::InvalidInteger,
+            format!("must be an integer of at least 1 (found {n})"),
+        ),
+    }
+    if cx.problems.0.len() > before {
+        Err(())
+    } else {
+        Ok(n.as_i64())
+    }
+}
+
+/// The fields of an actor or a target: the two share their shape and rules.
+struct PartyFields<T> {
+    id: Option<Read<String>>,
+    kind: Option<Read<String>>,
+    name: Option<Read<String>>,
+    metadata: Option<Read<Metadata>>,
+    built: PhantomData<T>,
+}
+
+impl<T> Default for PartyFields<T> {
+    fn default() -> Self {
+        PartyFields {
+            id: None,
+            kind: None,
+            name: None,
+            metadata: None,
+            built: PhantomData,
         }
     }
 }
 
-fn read_actor(r: &mut Reader, path: &Path<'_>, value: Option<Json>) -> Option<Actor> {
-    let pairs = r.object(path, value)?;
-    let [id, kind, name, metadata] = r.fields(path, pairs, ACTOR_FIELDS);
-    let id = r.required_text(&path.field("id"), id);
-    let kind = r.required_text(&path.field("type"), kind);
-    let name = r.optional_text(&path.field("name"), name);
-    let metadata = r.metadata(&path.field("metadata"), metadata);
-    Some(Actor {
-        id: id?,
-        kind: kind?,
-        name: name.ok()?,
-        metadata: metadata.ok()?,
-    })
+/// What an actor or a target is built from.
+trait Party {
+    fn build(id: String, kind: String, name: Option<String>, metadata: Option<Metadata>) -> Self;
 }
 
-fn read_targets(r: &mut Reader, path: &Path<'_>, value: Option<Json>) -> Option<Vec<Target>> {
-    let items = r.array(path, value)?;
-    let mut targets = Vec::with_capacity(items.len());
-    let mut complete = true;
-    for (i, item) in items.into_iter().enumerate() {
-        let at = path.index(i);
-        // A target has the same fields and rules as an actor.
-        match read_actor(r, &at, Some(item)) {
-            Some(a) => targets.push(Target {
-                id: a.id,
-                kind: a.kind,
-                name: a.name,
-                metadata: a.metadata,
-            }),
-            None => complete = false,
+impl Party for Actor {
+    fn build(id: String, kind: String, name: Option<String>, metadata: Option<Metadata>) -> Self {
+        Actor {
+            id,
+            kind,
+            name,
+            metadata,
         }
     }
-    complete.then_some(targets)
 }
 
-fn read_context(r: &mut Reader, path: &Path<'_>, value: Option<Json>) -> Option<Context> {
-    let pairs = r.object(path, value)?;
-    let [location, user_agent] = r.fields(path, pairs, CONTEXT_FIELDS);
-    let location = r.required_text(&path.field("location"), location);
-    let user_agent = r.optional_text(&path.field("user_agent"), user_agent);
-    Some(Context {
-        location: location?,
-        user_agent: user_agent.ok()?,
-    })
+impl Party for Target {
+    fn build(id: String, kind: String, name: Option<String>, metadata: Option<Metadata>) -> Self {
+        Target {
+            id,
+            kind,
+            name,
+            metadata,
+        }
+    }
+}
+
+impl<'de, T: Party> Fields<'de> for PartyFields<T> {
+    const NAMES: &'static [&'static str] = &["id", "type", "name", "metadata"];
+    type Out = T;
+
+    fn read<A: MapAccess<'de>>(
+        &mut self,
+        name: &'static str,
+        map: &mut A,
+        cx: &mut Cx,
+        path: &Path<'_>,
+    ) -> Result<(), A::Error> {
+        match name {
+            "id" => self.id = read_value(map, cx, path, Text)?,
+            "type" => self.kind = read_value(map, cx, path, Text)?,
+            "name" => self.name = read_value(map, cx, path, Text)?,
+            _ => self.metadata = read_value(map, cx, path, MetadataShape)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self, cx: &mut Cx, path: &Path<'_>) -> Option<T> {
+        let id = required_text(self.id, cx, &path.field("id"));
+        let kind = required_text(self.kind, cx, &path.field("type"));
+        let name = optional(self.name);
+        let metadata = optional(self.metadata);
+        Some(T::build(id?, kind?, name.ok()?, metadata.ok()?))
+    }
+}
+
+#[derive(Default)]
+struct ContextFields {
+    location: Option<Read<String>>,
+    user_agent: Option<Read<String>>,
+}
+
+impl<'de> Fields<'de> for ContextFields {
+    const NAMES: &'static [&'static str] = &["location", "user_agent"];
+    type Out = Context;
+
+    fn read<A: MapAccess<'de>>(
+        &mut self,
+        name: &'static str,
+        map: &mut A,
+        cx: &mut Cx,
+        path: &Path<'_>,
+    ) -> Result<(), A::Error> {
+        match name {
+            "location" => self.location = read_value(map, cx, path, Text)?,
+            _ => self.user_agent = read_value(map, cx, path, Text)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self, cx: &mut Cx, path: &Path<'_>) -> Option<Context> {
+        let location = required_text(self.location, cx, &path.field("location"));
+        let user_agent = optional(self.user_agent);
+        Some(Context {
+            location: location?,
+            user_agent: user_agent.ok()?,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -211,11 +324,10 @@ mod tests {
         );
         assert_eq!(
             got,
+            // In reading order; what is missing or empty is found when its object closes.
             [
-                "organization_id: must not be empty",
                 "event.ocurred_at: unknown field (did you mean `occurred_at`?)",
                 "event.action: must be a string, found a number",
-                "event.occurred_at: required",
                 "event.actor.id: required",
                 "event.actor.type: must not be empty",
                 "event.targets[0].type: required",
@@ -224,6 +336,8 @@ mod tests {
                 "event.metadata.a: metadata values must be a string, number or boolean, found null",
                 "event.metadata.b: metadata values must be a string, number or boolean, found an array",
                 "event.metadata.c: metadata values must be a string, number or boolean, found an object",
+                "event.occurred_at: required",
+                "organization_id: must not be empty",
             ]
         );
     }
@@ -248,14 +362,23 @@ mod tests {
         );
         assert_eq!(problems(&json), ["event.action: appears more than once"]);
         let json = SEED.replace(r#"{"owner": "#, r#"{"owner": "a", "owner": "#);
-        assert_eq!(problems(&json), ["event.metadata.owner: appears more than once"]);
+        assert_eq!(
+            problems(&json),
+            ["event.metadata.owner: appears more than once"]
+        );
     }
 
     #[test]
     fn version_must_be_a_positive_integer() {
         for (v, msg) in [
-            ("1.5", "event.version: must be an integer of at least 1 (found 1.5)"),
-            ("0", "event.version: must be an integer of at least 1 (found 0)"),
+            (
+                "1.5",
+                "event.version: must be an integer of at least 1 (found 1.5)",
+            ),
+            (
+                "0",
+                "event.version: must be an integer of at least 1 (found 0)",
+            ),
             ("\"1\"", "event.version: must be an integer, found a string"),
         ] {
             let json = SEED.replace(r#""version": 1"#, &format!(r#""version": {v}"#));

@@ -2,14 +2,16 @@
 
 use std::fmt;
 
+use serde::de::MapAccess;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{check_required_text, Actor, Context, CreateEventBody, Event, Target};
-use crate::event_parse::finish;
 use crate::metadata::{check_metadata, Metadata, MetadataValue, MAX_METADATA_KEYS};
 use crate::problem::{Path, Problems, Rule, ValidationError};
-use crate::reader::Reader;
-use crate::strict_json::{read_document, Json, ParseLimits};
+use crate::shape::{
+    optional, read_value, required, required_text, Fields, MetadataShape, Object, Read, Text, Time,
+};
+use crate::strict_json::{read_document, Cx, ParseLimits};
 use crate::timestamp::Timestamp;
 
 /// The kind of a v1 action: create, read, update or delete.
@@ -81,19 +83,6 @@ pub struct LegacyEvent {
     pub metadata: Option<Metadata>,
 }
 
-const LEGACY_FIELDS: [&str; 10] = [
-    "group",
-    "action",
-    "action_type",
-    "actor_name",
-    "actor_id",
-    "target_name",
-    "target_id",
-    "location",
-    "occurred_at",
-    "metadata",
-];
-
 /// The metadata key under which the v1 `action_type` travels in the current API.
 pub const ACTION_TYPE_METADATA_KEY: &str = "action_type";
 
@@ -105,10 +94,7 @@ impl LegacyEvent {
 
     /// Parses and validates a flat v1 event within `limits`; paths are the flat v1 names.
     pub fn from_json_with(bytes: &[u8], limits: &ParseLimits) -> Result<Self, ValidationError> {
-        let doc = read_document(bytes, limits)?;
-        let mut r = Reader::default();
-        let event = read_legacy(&mut r, doc);
-        finish(r, event)
+        read_document(bytes, limits, &Path::Root, Object::<LegacyFields>::new())
     }
 
     /// Checks every v1 rule on an event built in Rust.
@@ -135,11 +121,6 @@ impl LegacyEvent {
     /// The category part of `category.name`: the target type in the current API.
     pub fn category(&self) -> &str {
         self.action.split_once('.').map_or("", |(c, _)| c)
-    }
-
-    /// The exact compact JSON body for `POST /events`.
-    pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("event types always serialise")
     }
 
     /// The current-API body: group → organization, actor and one target, action_type in metadata.
@@ -201,50 +182,106 @@ fn check_action(path: &Path<'_>, action: &str, problems: &mut Problems) {
     }
 }
 
-fn read_legacy(r: &mut Reader, doc: Json) -> Option<LegacyEvent> {
-    let root = Path::Root;
-    let pairs = r.object(&root, Some(doc))?;
-    let [group, action, action_type, actor_name, actor_id, target_name, target_id, location, occurred_at, metadata] =
-        r.fields(&root, pairs, LEGACY_FIELDS);
-    let group = r.required_text(&root.field("group"), group);
-    let action = r.required_text(&root.field("action"), action).and_then(|a| {
-        let before = r.problems.0.len();
-        check_action(&root.field("action"), &a, &mut r.problems);
-        (r.problems.0.len() == before).then_some(a)
-    });
-    let action_type_path = root.field("action_type");
-    let action_type = r
-        .required_text(&action_type_path, action_type)
-        .and_then(|t| match ActionType::parse(&t) {
-            Some(at) => Some(at),
-            None => {
-                r.problems.push(
+#[derive(Default)]
+struct LegacyFields {
+    group: Option<Read<String>>,
+    action: Option<Read<String>>,
+    action_type: Option<Read<String>>,
+    actor_name: Option<Read<String>>,
+    actor_id: Option<Read<String>>,
+    target_name: Option<Read<String>>,
+    target_id: Option<Read<String>>,
+    location: Option<Read<String>>,
+    occurred_at: Option<Read<Timestamp>>,
+    metadata: Option<Read<Metadata>>,
+}
+
+impl<'de> Fields<'de> for LegacyFields {
+    const NAMES: &'static [&'static str] = &[
+        "group",
+        "action",
+        "action_type",
+        "actor_name",
+        "actor_id",
+        "target_name",
+        "target_id",
+        "location",
+        "occurred_at",
+        "metadata",
+    ];
+    type Out = LegacyEvent;
+
+    fn read<A: MapAccess<'de>>(
+        &mut self,
+        name: &'static str,
+        map: &mut A,
+        cx: &mut Cx,
+        path: &Path<'_>,
+    ) -> Result<(), A::Error> {
+        let slot = match name {
+            "occurred_at" => {
+                self.occurred_at = read_value(map, cx, path, Time)?;
+                return Ok(());
+            }
+            "metadata" => {
+                self.metadata = read_value(map, cx, path, MetadataShape)?;
+                return Ok(());
+            }
+            "group" => &mut self.group,
+            "action" => &mut self.action,
+            "action_type" => &mut self.action_type,
+            "actor_name" => &mut self.actor_name,
+            "actor_id" => &mut self.actor_id,
+            "target_name" => &mut self.target_name,
+            "target_id" => &mut self.target_id,
+            _ => &mut self.location,
+        };
+        *slot = read_value(map, cx, path, Text)?;
+        Ok(())
+    }
+
+    fn finish(self, cx: &mut Cx, root: &Path<'_>) -> Option<LegacyEvent> {
+        let group = required_text(self.group, cx, &root.field("group"));
+        let action_path = root.field("action");
+        let action = required_text(self.action, cx, &action_path).and_then(|a| {
+            let before = cx.problems.0.len();
+            check_action(&action_path, &a, &mut cx.problems);
+            (cx.problems.0.len() == before).then_some(a)
+        });
+        let action_type_path = root.field("action_type");
+        let action_type = required_text(self.action_type, cx, &action_type_path).and_then(|t| {
+            let parsed = ActionType::parse(&t);
+            if parsed.is_none() {
+                cx.problems.push(
                     &action_type_path,
                     Rule::InvalidValue,
-                    format!("must be one of C, R, U, D (create, read, update, delete), found {t:?}"),
+                    format!(
+                        "must be one of C, R, U, D (create, read, update, delete), found {t:?}"
+                    ),
                 );
-                None
             }
+            parsed
         });
-    let actor_name = r.required_text(&root.field("actor_name"), actor_name);
-    let actor_id = r.required_text(&root.field("actor_id"), actor_id);
-    let target_name = r.required_text(&root.field("target_name"), target_name);
-    let target_id = r.required_text(&root.field("target_id"), target_id);
-    let location = r.required_text(&root.field("location"), location);
-    let occurred_at = r.timestamp(&root.field("occurred_at"), occurred_at);
-    let metadata = r.metadata(&root.field("metadata"), metadata);
-    Some(LegacyEvent {
-        group: group?,
-        action: action?,
-        action_type: action_type?,
-        actor_name: actor_name?,
-        actor_id: actor_id?,
-        target_name: target_name?,
-        target_id: target_id?,
-        location: location?,
-        occurred_at: occurred_at?,
-        metadata: metadata.ok()?,
-    })
+        let actor_name = required_text(self.actor_name, cx, &root.field("actor_name"));
+        let actor_id = required_text(self.actor_id, cx, &root.field("actor_id"));
+        let target_name = required_text(self.target_name, cx, &root.field("target_name"));
+        let target_id = required_text(self.target_id, cx, &root.field("target_id"));
+        let location = required_text(self.location, cx, &root.field("location"));
+        let occurred_at = required(self.occurred_at, cx, &root.field("occurred_at"));
+        let metadata = optional(self.metadata);
+        Some(LegacyEvent {
+            group: group?,
+            action: action?,
+            action_type: action_type?,
+            actor_name: actor_name?,
+            actor_id: actor_id?,
+            target_name: target_name?,
+            target_id: target_id?,
+            location: location?,
+            occurred_at: occurred_at?,
+            metadata: metadata.ok()?,
+        })
+    }
 }
 
 #[cfg(test)]

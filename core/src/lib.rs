@@ -4,15 +4,29 @@
 //! reported at once, with its wire path), or build [`Event`] values in Rust and call
 //! [`Event::validate`]. Bodies serialise with `to_json` to the exact bytes sent.
 
+#![warn(missing_docs)]
+
+mod client;
 mod event;
 mod event_parse;
 mod legacy;
 mod metadata;
 mod problem;
-mod reader;
+mod shape;
 mod strict_json;
 mod timestamp;
+mod wire;
 
+pub use client::{
+    is_retryable_status, parse_retry_after, ApiError, AuditLogAction, AuditLogExport,
+    AuditLogSchema, Backoff, Client, Config, ConfigBuilder, ConfigError, CreateEventError,
+    CreateExportRequest, CreateSchemaRequest, EmitError, EmitOptions, ErrorKind, ExportState,
+    LegacyEndpoint, List, ListMetadata, ListOptions, Order, Outcome, OutcomeCallback,
+    OutcomeReport, Overflow, QueueLimit, Receipt, Retention, SchemaActor, SchemaTarget, Stats,
+    DEFAULT_BASE_URL, DEFAULT_QUEUE_CAPACITY, DEFAULT_QUEUE_MAX_BYTES, DEFAULT_RETRY_AFTER_CAP,
+    DEFAULT_RETRY_WINDOW, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WORKERS, ENV_API_KEY,
+    ENV_BASE_URL, ENV_REQUEST_TIMEOUT, MAX_IDEMPOTENCY_KEY_LEN,
+};
 pub use event::{Actor, Context, CreateEventBody, Event, Target};
 pub use legacy::{ActionType, LegacyEvent, ACTION_TYPE_METADATA_KEY};
 pub use metadata::{

@@ -1,17 +1,19 @@
-//! A JSON document read with bounds: size, nesting depth, UTF-8; duplicates kept for the reader to report.
+//! Reading one JSON document within bounds (size, nesting depth, UTF-8) straight into typed shapes.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::problem::{Problem, Rule, ValidationError};
+use crate::problem::{Path, Problem, Problems, Rule, ValidationError};
+use crate::shape::{Probe, Read, Shape};
 
 /// Bounds on one JSON input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParseLimits {
     /// Largest accepted document, in bytes (default 1 MiB).
     pub max_bytes: usize,
-    /// Deepest accepted nesting of arrays and objects (default 32, at most 128).
+    /// Deepest accepted nesting of arrays and objects (default 32, at most 127).
     pub max_depth: usize,
 }
 
@@ -24,181 +26,237 @@ impl Default for ParseLimits {
     }
 }
 
-/// A parsed JSON value; objects keep every pair in order, duplicates included.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Json {
-    Null,
-    Bool(bool),
-    Number(serde_json::Number),
-    String(String),
-    Array(Vec<Json>),
-    Object(Vec<(String, Json)>),
+/// State shared by every shape while one document is read: problems found and depth.
+pub(crate) struct Cx {
+    pub(crate) problems: Problems,
+    depth: usize,
+    max_depth: usize,
 }
 
-impl Json {
-    /// The JSON type as a user would name it, with its article.
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Json::Null => "null",
-            Json::Bool(_) => "a boolean",
-            Json::Number(_) => "a number",
-            Json::String(_) => "a string",
-            Json::Array(_) => "an array",
-            Json::Object(_) => "an object",
+impl Cx {
+    /// Enters an array or object; an error (which ends the read) past the depth limit.
+    pub(crate) fn descend<E: serde::de::Error>(&mut self) -> Result<(), E> {
+        if self.depth >= self.max_depth {
+            return Err(E::custom(format_args!(
+                "nested deeper than {} levels",
+                self.max_depth
+            )));
         }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Leaves an array or object.
+    pub(crate) fn ascend(&mut self) {
+        self.depth -= 1;
     }
 }
 
-/// Reads one JSON document within `limits`.
-pub(crate) fn read_document(bytes: &[u8], limits: &ParseLimits) -> Result<Json, ValidationError> {
+/// Reads `bytes` as one JSON document of `shape` at `path`, reporting every problem.
+pub(crate) fn read_document<'de, S: Shape<'de>>(
+    bytes: &'de [u8],
+    limits: &ParseLimits,
+    path: &Path<'_>,
+    shape: S,
+) -> Result<S::Out, ValidationError> {
     if bytes.len() > limits.max_bytes {
-        return Err(ValidationError::single(Problem::new(
-            "",
+        return Err(document_problem(
             Rule::TooLarge,
             format!(
                 "document is {} bytes; the limit is {} bytes",
                 bytes.len(),
                 limits.max_bytes
             ),
-        )));
+        ));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let seed = Seed {
-        depth_left: limits.max_depth,
-        limit: limits.max_depth,
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        document_problem(
+            Rule::MalformedJson,
+            format!("input is not valid UTF-8 (at byte {})", e.valid_up_to()),
+        )
+    })?;
+    let mut cx = Cx {
+        problems: Problems::default(),
+        depth: 0,
+        max_depth: limits.max_depth,
     };
-    let value = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    value.map_err(|e| {
+    // One UTF-8 check up front lets serde_json read strings without checking them again.
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = Probe {
+        shape,
+        cx: &mut cx,
+        path,
+    }
+    .deserialize(&mut de)
+    .and_then(|r| de.end().map(|()| r));
+    let read = read.map_err(|e| {
         let rule = if e.classify() == serde_json::error::Category::Data {
             Rule::TooDeep
         } else {
             Rule::MalformedJson
         };
-        ValidationError::single(Problem::new("", rule, format!("invalid JSON: {e}")))
-    })
-}
-
-#[derive(Clone, Copy)]
-struct Seed {
-    depth_left: usize,
-    limit: usize,
-}
-
-impl Seed {
-    fn nested<E: serde::de::Error>(self) -> Result<Seed, E> {
-        match self.depth_left.checked_sub(1) {
-            Some(left) => Ok(Seed {
-                depth_left: left,
-                limit: self.limit,
-            }),
-            None => Err(E::custom(format_args!(
-                "nested deeper than {} levels",
-                self.limit
-            ))),
-        }
+        document_problem(rule, format!("invalid JSON: {e}"))
+    })?;
+    if let Read::Null = read {
+        cx.problems.push(
+            path,
+            Rule::WrongType,
+            "the document must be an object, found null",
+        );
+    }
+    match (ValidationError::from_problems(cx.problems.0), read) {
+        (Some(e), _) => Err(e),
+        (None, Read::Value(v)) => Ok(v),
+        (None, _) => unreachable!("a shape that built nothing recorded a problem"),
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Seed {
-    type Value = Json;
+fn document_problem(rule: Rule, message: String) -> ValidationError {
+    ValidationError::single(Problem::new("", rule, message))
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+/// Reads an object key, borrowing it from the input when it has no escapes.
+pub(crate) struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// Skips one value of any type, still enforcing the depth limit.
+pub(crate) struct Skip<'c> {
+    pub(crate) cx: &'c mut Cx,
+}
+
+impl<'de> DeserializeSeed<'de> for Skip<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Seed {
-    type Value = Json;
+impl<'de> Visitor<'de> for Skip<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
-        Ok(Json::Bool(v))
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
-        Ok(Json::Number(v.into()))
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(Json::Number(v.into()))
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Json, E> {
-        serde_json::Number::from_f64(v)
-            .map(Json::Number)
-            .ok_or_else(|| E::custom("number is not finite"))
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_owned()))
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.cx.descend()?;
+        skip_seq(self.cx, seq)?;
+        self.cx.ascend();
+        Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let inner = self.nested()?;
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(item) = seq.next_element_seed(inner)? {
-            items.push(item);
-        }
-        Ok(Json::Array(items))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.cx.descend()?;
+        skip_map(self.cx, map)?;
+        self.cx.ascend();
+        Ok(())
     }
+}
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let inner = self.nested()?;
-        let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(inner)?;
-            pairs.push((key, value));
-        }
-        Ok(Json::Object(pairs))
+/// Skips the remaining items of an array already entered.
+pub(crate) fn skip_seq<'de, A: SeqAccess<'de>>(cx: &mut Cx, mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element_seed(Skip { cx: &mut *cx })?.is_some() {}
+    Ok(())
+}
+
+/// Skips the remaining entries of an object already entered.
+pub(crate) fn skip_map<'de, A: MapAccess<'de>>(cx: &mut Cx, mut map: A) -> Result<(), A::Error> {
+    while map.next_key::<IgnoredAny>()?.is_some() {
+        map.next_value_seed(Skip { cx: &mut *cx })?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shape::Text;
 
-    fn read(s: &[u8]) -> Result<Json, ValidationError> {
-        read_document(s, &ParseLimits::default())
-    }
-
-    #[test]
-    fn keeps_duplicate_keys_in_order() {
-        let j = read(br#"{"a":1,"a":"x"}"#).unwrap();
-        let Json::Object(pairs) = j else { panic!() };
-        assert_eq!(pairs.len(), 2);
-        assert_eq!(pairs[1].1, Json::String("x".into()));
+    fn read(s: &[u8]) -> Result<String, ValidationError> {
+        read_document(s, &ParseLimits::default(), &Path::Root, Text)
     }
 
     #[test]
     fn malformed_json_names_the_position() {
-        let e = read(b"{\"a\": }").unwrap_err();
+        let e = read(b"\"abc").unwrap_err();
         let p = &e.problems()[0];
         assert_eq!(p.rule, Rule::MalformedJson);
-        assert!(p.message.contains("line 1 column 7"), "{}", p.message);
-        assert_eq!(read(b"{} x").unwrap_err().problems()[0].rule, Rule::MalformedJson);
-        assert_eq!(read(b"").unwrap_err().problems()[0].rule, Rule::MalformedJson);
+        assert!(p.message.contains("line 1 column 4"), "{}", p.message);
+        assert_eq!(
+            read(b"\"a\" x").unwrap_err().problems()[0].rule,
+            Rule::MalformedJson
+        );
+        assert_eq!(
+            read(b"").unwrap_err().problems()[0].rule,
+            Rule::MalformedJson
+        );
     }
 
     #[test]
     fn invalid_utf8_and_lone_surrogates_are_errors() {
-        let e = read(b"{\"a\":\"\xff\"}").unwrap_err();
+        let e = read(b"\"\xff\"").unwrap_err();
         assert_eq!(e.problems()[0].rule, Rule::MalformedJson);
-        let e = read(br#"{"a":"\ud800"}"#).unwrap_err();
+        assert_eq!(
+            e.problems()[0].message,
+            "input is not valid UTF-8 (at byte 1)"
+        );
+        let e = read(br#""\ud800""#).unwrap_err();
         assert_eq!(e.problems()[0].rule, Rule::MalformedJson);
     }
 
@@ -209,14 +267,17 @@ mod tests {
         assert_eq!(e.problems()[0].rule, Rule::TooDeep);
         assert!(e.problems()[0].message.contains("32 levels"));
         let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
-        assert!(read(ok.as_bytes()).is_ok());
+        let e = read(ok.as_bytes()).unwrap_err();
+        assert_eq!(e.problems()[0].rule, Rule::WrongType);
         let limits = ParseLimits {
             max_bytes: 4,
             max_depth: 8,
         };
-        let e = read_document(b"[1,2,3]", &limits).unwrap_err();
+        let e = read_document(b"\"abcd\"", &limits, &Path::Root, Text).unwrap_err();
         assert_eq!(e.problems()[0].rule, Rule::TooLarge);
         let very_deep = "[".repeat(100_000);
         assert!(read(very_deep.as_bytes()).is_err());
+        let very_deep_objects = "{\"a\":".repeat(100_000);
+        assert!(read(very_deep_objects.as_bytes()).is_err());
     }
 }

@@ -94,22 +94,38 @@ fn truncate_fraction(text: &str) -> std::borrow::Cow<'_, str> {
     format!("{}{}", &text[..keep_to], &text[resume..]).into()
 }
 
+impl Timestamp {
+    /// The 24 bytes of the wire form, e.g. `2026-02-02T16:35:39.317Z`.
+    pub(crate) fn wire_bytes(self) -> [u8; 24] {
+        let nanos = i128::from(self.millis) * 1_000_000;
+        let ts =
+            jiff::Timestamp::from_nanosecond(nanos).expect("millis are kept within jiff's range");
+        let dt = jiff::tz::Offset::UTC.to_datetime(ts);
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        // Years are 1..=9999 by construction, so every field is non-negative.
+        put_digits(&mut out[0..4], dt.year() as u32);
+        put_digits(&mut out[5..7], dt.month() as u32);
+        put_digits(&mut out[8..10], dt.day() as u32);
+        put_digits(&mut out[11..13], dt.hour() as u32);
+        put_digits(&mut out[14..16], dt.minute() as u32);
+        put_digits(&mut out[17..19], dt.second() as u32);
+        put_digits(&mut out[20..23], dt.millisecond() as u32);
+        out
+    }
+}
+
+/// Writes `value` as zero-padded decimal filling `out`.
+fn put_digits(out: &mut [u8], mut value: u32) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ts = jiff::Timestamp::from_nanosecond(i128::from(self.millis) * 1_000_000)
-            .map_err(|_| fmt::Error)?;
-        let dt = jiff::tz::Offset::UTC.to_datetime(ts);
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            dt.year(),
-            dt.month(),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second(),
-            dt.millisecond()
-        )
+        let bytes = self.wire_bytes();
+        f.write_str(std::str::from_utf8(&bytes).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -123,7 +139,9 @@ impl FromStr for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        let bytes = self.wire_bytes();
+        let text = std::str::from_utf8(&bytes).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(text)
     }
 }
 

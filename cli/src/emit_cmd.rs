@@ -1,0 +1,185 @@
+//! `auditwire emit`: newline-delimited events on stdin, delivered through a `Client`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use auditwire::{
+    Client, Config, CreateEventBody, EmitError, EmitOptions, LegacyEvent, Overflow, ValidationError,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Options of `auditwire emit`.
+#[derive(clap::Args)]
+pub struct EmitArgs {
+    /// Each line is a flat v1 event of `@workos-inc/js` instead of `{"organization_id", "event"}`.
+    #[arg(long)]
+    legacy: bool,
+    /// API base URL (else WORKOS_BASE_URL, else https://api.workos.com). The key comes from
+    /// WORKOS_API_KEY.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Delivery worker threads.
+    #[arg(long, default_value_t = auditwire::DEFAULT_WORKERS)]
+    workers: usize,
+    /// Queue capacity in events; reading pauses while the queue is full.
+    #[arg(long, default_value_t = auditwire::DEFAULT_QUEUE_CAPACITY)]
+    queue: usize,
+    /// Seconds to wait for delivery after the last line.
+    #[arg(long, default_value_t = 60.0)]
+    flush_timeout: f64,
+}
+
+/// Per-line refusals are printed as `line N: path: message`.
+fn report(err: &mut impl Write, line: usize, e: &ValidationError) {
+    for p in e.problems() {
+        let _ = writeln!(err, "line {line}: {p}");
+    }
+}
+
+/// Runs the command: 0 when every line was accepted and every accepted event delivered.
+pub fn run(args: EmitArgs) -> ExitCode {
+    let Some(flush_timeout) = secs(args.flush_timeout) else {
+        eprintln!("--flush-timeout must be a non-negative number of seconds");
+        return ExitCode::from(2);
+    };
+    let mut builder = Config::builder()
+        .workers(args.workers)
+        .queue_capacity(args.queue)
+        // Reading waits for room rather than dropping lines.
+        .overflow(Overflow::Block(Duration::from_secs(24 * 3600)))
+        .shutdown_timeout(Duration::ZERO)
+        .user_agent_suffix("emit");
+    if let Some(url) = &args.base_url {
+        builder = builder.base_url(url);
+    }
+    let client = match builder.build() {
+        Ok(c) => Client::new(c),
+        Err(e) => {
+            eprintln!("auditwire emit: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let progress = |client: &Client| {
+        if let Some(bar) = &bar {
+            let s = client.stats();
+            bar.set_message(format!(
+                "accepted {} · delivered {} · rejected {} · expired {} · pending {}",
+                s.accepted,
+                s.delivered,
+                s.rejected,
+                s.expired,
+                s.pending()
+            ));
+        }
+    };
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut line = Vec::new();
+    let (mut number, mut invalid, mut other_refusals) = (0usize, 0u64, 0u64);
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("auditwire emit: cannot read stdin: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        number += 1;
+        let text = trim(&line);
+        if text.is_empty() {
+            continue;
+        }
+        let result = if args.legacy {
+            LegacyEvent::from_json(text)
+                .map_err(EmitError::Invalid)
+                .and_then(|e| client.emit_legacy(&e, EmitOptions::default()))
+        } else {
+            CreateEventBody::from_json(text)
+                .map_err(EmitError::Invalid)
+                .and_then(|b| client.emit_body(&b, EmitOptions::default()))
+        };
+        match result {
+            Ok(_) => {}
+            Err(EmitError::Invalid(e)) => {
+                invalid += 1;
+                let err = std::io::stderr();
+                let mut err = err.lock();
+                report(&mut err, number, &e);
+            }
+            Err(e) => {
+                other_refusals += 1;
+                eprintln!("line {number}: not sent: {e}");
+            }
+        }
+        if number % 1024 == 0 {
+            progress(&client);
+        }
+    }
+    let accepted = client.stats().accepted;
+    if let Some(bar) = &bar {
+        bar.suspend(|| eprintln!("accepted {accepted}"));
+    } else {
+        eprintln!("accepted {accepted}");
+    }
+    let deadline = Instant::now() + flush_timeout;
+    let mut remaining = client.flush(Duration::ZERO);
+    while remaining > 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        remaining = client.flush(left.min(Duration::from_millis(200)));
+        progress(&client);
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let s = client.stats();
+    let summary = serde_json::json!({
+        "accepted": s.accepted,
+        "delivered": s.delivered,
+        "rejected": s.rejected,
+        "expired": s.expired,
+        "remaining": remaining,
+        "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "invalid": invalid,
+        "refused": other_refusals,
+    });
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{summary}").and_then(|()| out.flush());
+    client.shutdown(Duration::ZERO);
+    if s.delivered == s.accepted && invalid == 0 && other_refusals == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn trim(line: &[u8]) -> &[u8] {
+    let start = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &line[start..end]
+}
+
+pub(crate) fn secs(v: f64) -> Option<Duration> {
+    (0.0..1e9).contains(&v).then(|| Duration::from_secs_f64(v))
+}

@@ -1,0 +1,107 @@
+//! Command-line options of `auditwire serve`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Options of `auditwire serve`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the first stdout line names it).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub addr: SocketAddr,
+    /// SQLite database file (default: in memory, gone at exit).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Accept only this API key (default: any non-empty key).
+    #[arg(long)]
+    pub api_key: Option<String>,
+    /// Comma-separated organizations that exist; others get 404 (default: every one exists).
+    #[arg(long, value_delimiter = ',')]
+    pub orgs: Vec<String>,
+    /// Enable `GET /__stats` and `POST /__reset` (for tests).
+    #[arg(long)]
+    pub test_endpoints: bool,
+    /// Fraction of API requests answered with an injected fault, from 0 to 1.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub fail_rate: f64,
+    /// Faults to inject, drawn uniformly: HTTP statuses (400-599), `reset`, `timeout`.
+    #[arg(long, value_delimiter = ',', value_parser = parse_fault, default_value = "500")]
+    pub fail_with: Vec<FaultKind>,
+    /// `Retry-After` seconds sent with injected 429 and 503 responses.
+    #[arg(long, default_value_t = 1)]
+    pub retry_after: u64,
+    /// Delay added to every request, in milliseconds.
+    #[arg(long, alias = "latency", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Seed of the fault generator, for repeatable runs (default: random).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// How long a `timeout` fault holds a request before answering 504, in milliseconds.
+    #[arg(long, default_value_t = 65_000)]
+    pub hold_ms: u64,
+    /// Delay before a new export is built, so clients can see `pending`, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub export_delay_ms: u64,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, default_value_t = auditwire::ParseLimits::default().max_bytes)]
+    pub max_body_bytes: usize,
+}
+
+/// One kind of injected fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Answer with this HTTP status.
+    Status(u16),
+    /// Close the connection without a response.
+    Reset,
+    /// Hold the request longer than a client waits.
+    Timeout,
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FaultKind::Status(code) => write!(f, "{code}"),
+            FaultKind::Reset => f.write_str("reset"),
+            FaultKind::Timeout => f.write_str("timeout"),
+        }
+    }
+}
+
+fn parse_fault(text: &str) -> Result<FaultKind, String> {
+    match text.trim() {
+        "reset" => Ok(FaultKind::Reset),
+        "timeout" => Ok(FaultKind::Timeout),
+        other => match other.parse::<u16>() {
+            Ok(code) if (400..=599).contains(&code) => Ok(FaultKind::Status(code)),
+            _ => Err(format!(
+                "`{other}` is not a fault: use an HTTP status from 400 to 599, `reset` or `timeout`"
+            )),
+        },
+    }
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!("`{text}` is not a rate: use a number from 0 to 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_and_rates_parse() {
+        assert_eq!(parse_fault("503"), Ok(FaultKind::Status(503)));
+        assert_eq!(parse_fault("reset"), Ok(FaultKind::Reset));
+        assert_eq!(parse_fault(" timeout"), Ok(FaultKind::Timeout));
+        assert!(parse_fault("200").is_err());
+        assert!(parse_fault("boom").is_err());
+        assert_eq!(parse_rate("0.3"), Ok(0.3));
+        assert!(parse_rate("1.5").is_err());
+        assert!(parse_rate("NaN").is_err());
+    }
+}

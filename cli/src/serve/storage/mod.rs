@@ -1,0 +1,128 @@
+//! SQLite storage: one connection behind a mutex; WAL when backed by a file.
+
+mod events;
+mod exports;
+mod retention;
+mod schemas;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+pub use events::{EventRecord, ExportFilter, Stored};
+pub use exports::ExportRow;
+pub use schemas::{ActionRow, SchemaRow};
+
+/// The server's database.
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    organization_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    occurred_at_ms INTEGER NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_name TEXT,
+    body TEXT NOT NULL,
+    source TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_org_time ON events(organization_id, occurred_at_ms);
+CREATE INDEX IF NOT EXISTS events_org_action ON events(organization_id, action);
+CREATE INDEX IF NOT EXISTS events_org_actor_id ON events(organization_id, actor_id);
+CREATE INDEX IF NOT EXISTS events_org_actor_name ON events(organization_id, actor_name);
+CREATE TABLE IF NOT EXISTS event_targets (
+    event_seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    PRIMARY KEY (event_seq, type)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS event_targets_type ON event_targets(type, event_seq);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exports (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL,
+    filters TEXT NOT NULL,
+    state TEXT NOT NULL,
+    csv BLOB,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS actions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schemas (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    action TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    UNIQUE (action, version)
+);
+CREATE TABLE IF NOT EXISTS retention (
+    organization_id TEXT PRIMARY KEY,
+    days INTEGER NOT NULL
+);
+";
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`, or an in-memory one.
+    pub fn open(path: Option<&Path>) -> rusqlite::Result<Db> {
+        let conn = match path {
+            Some(p) => {
+                let conn = Connection::open(p)?;
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+                conn
+            }
+            None => Connection::open_in_memory()?,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Db {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Deletes everything: events, keys, exports, actions, schemas, retention.
+    pub fn reset(&self) -> rusqlite::Result<()> {
+        self.lock().execute_batch(
+            "BEGIN;
+             DELETE FROM events; DELETE FROM event_targets; DELETE FROM idempotency;
+             DELETE FROM exports; DELETE FROM actions; DELETE FROM schemas; DELETE FROM retention;
+             COMMIT;",
+        )
+    }
+
+    /// How many events are stored.
+    pub fn event_count(&self) -> rusqlite::Result<u64> {
+        self.lock()
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+    }
+
+    /// Forgets idempotency keys first seen before `cutoff_ms`.
+    pub fn purge_keys(&self, cutoff_ms: i64) -> rusqlite::Result<usize> {
+        self.lock().execute(
+            "DELETE FROM idempotency WHERE created_at_ms <= ?1",
+            [cutoff_ms],
+        )
+    }
+}

@@ -1,0 +1,483 @@
+//! The delivery engine: a [`Client`] validates events on the caller's thread, queues them,
+//! and delivers them in the background with retries; each accepted event ends as exactly one
+//! [`Outcome`], visible on its [`Receipt`], in [`Stats`] and through the `on_outcome` callback.
+//!
+//! # Fork
+//!
+//! The client notices a `fork()` on its next call in the child: the child forgets the
+//! parent's workers and queue (the parent keeps delivering its own events) and starts fresh
+//! workers for what the child emits. Call into the client from the child before starting
+//! threads that share it.
+
+mod api_error;
+mod api_types;
+mod config;
+mod envelope;
+mod errors;
+mod fork;
+mod management;
+mod outcome;
+mod pause;
+mod queue;
+mod receipt;
+mod retry;
+mod stats;
+mod transport;
+mod worker;
+
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub use api_error::{ApiError, ErrorKind};
+pub use api_types::{
+    AuditLogAction, AuditLogExport, AuditLogSchema, CreateExportRequest, CreateSchemaRequest,
+    ExportState, List, ListMetadata, ListOptions, Order, Retention, SchemaActor, SchemaTarget,
+};
+pub use config::{
+    Config, ConfigBuilder, LegacyEndpoint, OutcomeCallback, Overflow, DEFAULT_BASE_URL,
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_QUEUE_MAX_BYTES, DEFAULT_RETRY_AFTER_CAP, DEFAULT_RETRY_WINDOW,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WORKERS, ENV_API_KEY, ENV_BASE_URL,
+    ENV_REQUEST_TIMEOUT,
+};
+pub use envelope::MAX_IDEMPOTENCY_KEY_LEN;
+pub use errors::{ConfigError, CreateEventError, EmitError, QueueLimit};
+pub use outcome::{Outcome, OutcomeReport};
+pub use receipt::Receipt;
+pub use retry::{is_retryable_status, parse_retry_after, Backoff};
+pub use stats::Stats;
+
+use crate::{CreateEventBody, Event, LegacyEvent, Problem, Rule, ValidationError};
+use envelope::{check_key, Endpoint, Envelope, IdempotencyKey};
+use queue::MemoryQueue;
+use receipt::Slot;
+use retry::RetryPolicy;
+use stats::Counters;
+use transport::Transport;
+use worker::Shared;
+
+/// Per-event options of `emit`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmitOptions {
+    /// The idempotency key; a new UUID v4 when `None`.
+    pub idempotency_key: Option<String>,
+}
+
+impl EmitOptions {
+    /// Options with the caller's idempotency key.
+    pub fn with_key(key: impl Into<String>) -> Self {
+        EmitOptions {
+            idempotency_key: Some(key.into()),
+        }
+    }
+}
+
+/// The running part of a client: shared state, workers and the management transport.
+struct Engine {
+    shared: Arc<Shared>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+    management: Transport,
+    shut_down: Mutex<bool>,
+}
+
+impl Engine {
+    fn start(config: &Arc<Config>) -> Self {
+        let shared = Arc::new(Shared {
+            config: config.clone(),
+            store: Box::new(MemoryQueue::new(
+                config.queue_capacity,
+                config.queue_max_bytes,
+            )),
+            counters: Counters::default(),
+            policy: RetryPolicy {
+                backoff: config.backoff,
+                max_retries: config.max_retries,
+                window: config.retry_window,
+                retry_after_cap: config.retry_after_cap,
+            },
+        });
+        let workers = (0..config.workers)
+            .map(|i| {
+                let s = shared.clone();
+                std::thread::Builder::new()
+                    .name(format!("auditwire-worker-{i}"))
+                    .spawn(move || worker::run(s))
+                    .expect("cannot start an auditwire worker thread")
+            })
+            .collect();
+        Engine {
+            management: Transport::new(config),
+            shared,
+            workers: Mutex::new(workers),
+            shut_down: Mutex::new(false),
+        }
+    }
+
+    fn shutdown(&self, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        let mut done = self
+            .shut_down
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let store = &self.shared.store;
+        if *done {
+            let (queued, in_flight) = store.counts();
+            return queued + in_flight;
+        }
+        *done = true;
+        store.close();
+        store.wait_idle(deadline);
+        let (left, in_flight) = store.stop();
+        let remaining = left.len() + in_flight;
+        self.shared.abandon(left);
+        let handles =
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
+        if store.wait_workers(handles.len(), deadline) {
+            for h in handles {
+                let _ = h.join();
+            }
+        }
+        // Otherwise the handles drop here: workers still in I/O are detached, and their
+        // request timeout ends them.
+        remaining
+    }
+}
+
+/// A thread-safe audit-log client: `emit` queues, workers deliver in the background.
+///
+/// Creating a client does no network I/O. Dropping it shuts it down, waiting at most the
+/// configured `shutdown_timeout`; events still undelivered then are lost (there is no
+/// spool yet) and counted as `abandoned`.
+///
+/// **Fork.** The client records the process it runs in. After `fork()`, its next call in the
+/// child (any method) forgets the inherited workers and queue — the parent keeps and
+/// delivers its own events — and starts fresh workers for what the child emits. Call into
+/// the client in the child before starting threads that share it.
+pub struct Client {
+    config: Arc<Config>,
+    engine: AtomicPtr<Engine>,
+    generation: AtomicU64,
+    pid: AtomicU32,
+    fork_lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("pid", &self.pid.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts a client (its worker threads) with a validated configuration.
+    pub fn new(config: Config) -> Self {
+        fork::install();
+        let config = Arc::new(config);
+        let engine = Box::into_raw(Box::new(Engine::start(&config)));
+        Client {
+            config,
+            engine: AtomicPtr::new(engine),
+            generation: AtomicU64::new(fork::generation()),
+            pid: AtomicU32::new(std::process::id()),
+            fork_lock: Mutex::new(()),
+        }
+    }
+
+    /// A client configured from `WORKOS_API_KEY`, `WORKOS_BASE_URL` and
+    /// `WORKOS_REQUEST_TIMEOUT`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Client::new(Config::from_env()?))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The process id the client's workers run in.
+    pub fn pid(&self) -> u32 {
+        self.engine();
+        self.pid.load(Ordering::Relaxed)
+    }
+
+    fn engine(&self) -> &Engine {
+        if self.generation.load(Ordering::Acquire) != fork::generation() {
+            self.restart_after_fork();
+        }
+        // SAFETY: the pointer comes from Box::into_raw and is freed only in Drop; an engine
+        // replaced after a fork is leaked, never freed, so references stay valid.
+        unsafe { &*self.engine.load(Ordering::Acquire) }
+    }
+
+    #[cold]
+    fn restart_after_fork(&self) {
+        let _guard = self
+            .fork_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let generation = fork::generation();
+        if self.generation.load(Ordering::Acquire) == generation {
+            return;
+        }
+        // The inherited engine's threads do not exist here and its locks may be held by
+        // them: leave it untouched (leaked) and start afresh.
+        let fresh = Box::into_raw(Box::new(Engine::start(&self.config)));
+        self.engine.store(fresh, Ordering::Release);
+        self.pid.store(std::process::id(), Ordering::Relaxed);
+        self.generation.store(generation, Ordering::Release);
+        log::debug!("auditwire: fork detected; started fresh workers in the child");
+    }
+
+    /// Validates and queues a current-API event; never waits for the network.
+    pub fn emit(
+        &self,
+        organization_id: &str,
+        event: &Event,
+        options: EmitOptions,
+    ) -> Result<Receipt, EmitError> {
+        let engine = self.engine();
+        let mut problems = Vec::new();
+        if organization_id.is_empty() {
+            problems.push(Problem::new(
+                "organization_id",
+                Rule::Empty,
+                "must not be empty",
+            ));
+        }
+        if let Err(e) = event.validate() {
+            problems.extend(e.into_problems());
+        }
+        let key = self.key(&options, &mut problems);
+        if let Some(e) = ValidationError::from_problems(problems) {
+            return Err(self.refuse(engine, EmitError::Invalid(e)));
+        }
+        let body = serialise(organization_id, event);
+        self.enqueue(engine, body, Endpoint::Events, organization_id, key)
+    }
+
+    /// Validates and queues a whole request body.
+    pub fn emit_body(
+        &self,
+        body: &CreateEventBody,
+        options: EmitOptions,
+    ) -> Result<Receipt, EmitError> {
+        self.emit(&body.organization_id, &body.event, options)
+    }
+
+    /// Parses, validates and queues a JSON request body `{"organization_id", "event"}`
+    /// (for bindings that hold JSON); the body sent is the normalised form.
+    pub fn emit_json(&self, json: &[u8], options: EmitOptions) -> Result<Receipt, EmitError> {
+        match CreateEventBody::from_json(json) {
+            Ok(body) => self.emit_body(&body, options),
+            Err(e) => Err(self.refuse(self.engine(), EmitError::Invalid(e))),
+        }
+    }
+
+    /// Validates and queues a v1 event: translated to the current API by default, or sent
+    /// unchanged to `POST /events` with `LegacyEndpoint::V1`.
+    pub fn emit_legacy(
+        &self,
+        event: &LegacyEvent,
+        options: EmitOptions,
+    ) -> Result<Receipt, EmitError> {
+        let engine = self.engine();
+        let mut problems = match event.validate() {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_problems(),
+        };
+        let key = self.key(&options, &mut problems);
+        let body = if problems.is_empty() {
+            match self.config.legacy_endpoint {
+                LegacyEndpoint::V1 => Some((event.to_json(), Endpoint::LegacyV1)),
+                LegacyEndpoint::Current => match event.to_current() {
+                    Ok(b) => Some((b.to_json(), Endpoint::Events)),
+                    Err(e) => {
+                        problems.extend(e.into_problems());
+                        None
+                    }
+                },
+            }
+        } else {
+            None
+        };
+        match (body, ValidationError::from_problems(problems)) {
+            (Some((bytes, endpoint)), None) => {
+                self.enqueue(engine, bytes, endpoint, &event.group, key)
+            }
+            (_, Some(e)) => Err(self.refuse(engine, EmitError::Invalid(e))),
+            (None, None) => unreachable!("a refused translation always reports a problem"),
+        }
+    }
+
+    /// Emits and waits for the outcome: the blocking call of the official SDKs.
+    /// `Ok` holds the `Outcome::Delivered`; the wait is bounded by the retry budget.
+    pub fn create_event(
+        &self,
+        organization_id: &str,
+        event: &Event,
+        options: EmitOptions,
+    ) -> Result<Outcome, CreateEventError> {
+        let receipt = self.emit(organization_id, event, options)?;
+        wait_outcome(&receipt)
+    }
+
+    /// [`Client::create_event`] for a v1 event.
+    pub fn create_legacy_event(
+        &self,
+        event: &LegacyEvent,
+        options: EmitOptions,
+    ) -> Result<Outcome, CreateEventError> {
+        let receipt = self.emit_legacy(event, options)?;
+        wait_outcome(&receipt)
+    }
+
+    /// Waits up to `timeout` until every accepted event has an outcome; returns how many
+    /// still have none.
+    pub fn flush(&self, timeout: Duration) -> usize {
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(far_future);
+        self.engine().shared.store.wait_idle(deadline)
+    }
+
+    /// Stops accepting events, delivers for up to `timeout`, then stops the workers;
+    /// returns how many accepted events were not delivered (lost: there is no spool).
+    pub fn shutdown(&self, timeout: Duration) -> usize {
+        self.engine().shutdown(timeout)
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        let shared = &self.engine().shared;
+        let (queued, in_flight) = shared.store.counts();
+        shared.counters.snapshot(queued as u64, in_flight as u64)
+    }
+
+    fn key(&self, options: &EmitOptions, problems: &mut Vec<Problem>) -> IdempotencyKey {
+        match &options.idempotency_key {
+            None => IdempotencyKey::new_v4(),
+            Some(k) => {
+                if let Some(why) = check_key(k) {
+                    problems.push(Problem::new("idempotency_key", Rule::InvalidValue, why));
+                }
+                IdempotencyKey::custom(k)
+            }
+        }
+    }
+
+    fn refuse(&self, engine: &Engine, e: EmitError) -> EmitError {
+        let c = &engine.shared.counters;
+        Counters::bump(match &e {
+            EmitError::Invalid(_) => &c.refused_invalid,
+            EmitError::Closed => &c.refused_closed,
+            EmitError::QueueFull { .. } | EmitError::TooLarge { .. } => &c.refused_queue_full,
+        });
+        e
+    }
+
+    fn enqueue(
+        &self,
+        engine: &Engine,
+        body: Vec<u8>,
+        endpoint: Endpoint,
+        organization_id: &str,
+        key: IdempotencyKey,
+    ) -> Result<Receipt, EmitError> {
+        let slot = Slot::new(key, organization_id);
+        let env = Envelope::new(body, endpoint, slot.clone());
+        match engine.shared.store.push(env, self.config.overflow) {
+            Ok(()) => {
+                Counters::bump(&engine.shared.counters.accepted);
+                Ok(Receipt::new(slot))
+            }
+            Err((e, _)) => Err(self.refuse(engine, e)),
+        }
+    }
+
+    /// Sends a management request with the client's retry rules (see `management.rs`).
+    fn management(&self) -> (&Transport, &Shared) {
+        let engine = self.engine();
+        (&engine.management, &engine.shared)
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let ptr = *self.engine.get_mut();
+        if self.generation.load(Ordering::Acquire) != fork::generation() {
+            // A forked child that never used the client: the inherited engine is not ours.
+            return;
+        }
+        // SAFETY: from Box::into_raw in `new` or `restart_after_fork`, freed only here.
+        let engine = unsafe { Box::from_raw(ptr) };
+        engine.shutdown(self.config.shutdown_timeout);
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600)
+}
+
+fn wait_outcome(receipt: &Receipt) -> Result<Outcome, CreateEventError> {
+    let outcome = loop {
+        if let Some(o) = receipt.wait(Duration::from_secs(3600)) {
+            break o;
+        }
+    };
+    match outcome {
+        Outcome::Delivered { .. } => Ok(outcome),
+        Outcome::Rejected { error, .. } => Err(CreateEventError::Api(error)),
+        Outcome::Expired {
+            last_error,
+            attempts,
+        } => Err(CreateEventError::Expired {
+            last_error,
+            attempts,
+        }),
+        Outcome::Shutdown { .. } => Err(CreateEventError::Shutdown),
+    }
+}
+
+/// `{"organization_id":…,"event":…}`, byte for byte what `CreateEventBody::to_json` writes.
+fn serialise(organization_id: &str, event: &Event) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(384);
+    buf.extend_from_slice(b"{\"organization_id\":");
+    serde_json::to_writer(&mut buf, organization_id).expect("strings always serialise");
+    buf.extend_from_slice(b",\"event\":");
+    serde_json::to_writer(&mut buf, event).expect("event types always serialise");
+    buf.push(b'}');
+    buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Actor, Context, Target, Timestamp};
+
+    fn event() -> Event {
+        Event {
+            action: "user.signed_in".into(),
+            occurred_at: Timestamp::parse("2026-02-02T16:35:39.317Z").unwrap(),
+            version: None,
+            actor: Actor::new("user_1", "user"),
+            targets: vec![Target::new("team_1", "team")],
+            context: Context::new("1.2.3.4"),
+            metadata: None,
+        }
+    }
+
+    #[test]
+    fn serialise_matches_the_body_type() {
+        let body = CreateEventBody {
+            organization_id: "org_\"1\"".into(),
+            event: event(),
+        };
+        assert_eq!(
+            serialise(&body.organization_id, &body.event),
+            body.to_json()
+        );
+    }
+}

@@ -1,0 +1,423 @@
+//! The bounded in-memory queue (events and bytes), with delayed retries and the 429 pause.
+//!
+//! [`EventStore`] is the seam where the disk spool will plug in: workers only `take`, `ack`
+//! and `nack`; callers only `push`.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::config::Overflow;
+use super::envelope::Envelope;
+use super::errors::{EmitError, QueueLimit};
+use super::pause::PauseGate;
+
+/// Where accepted events wait for a worker.
+pub(crate) trait EventStore: Send + Sync {
+    /// Accepts an event under the overflow policy; gives it back with the error on refusal.
+    fn push(&self, env: Envelope, overflow: Overflow) -> Result<(), (EmitError, Envelope)>;
+    /// Blocks until an event is due (and no pause is in force); `None` once stopped.
+    fn take(&self) -> Option<Envelope>;
+    /// A taken event of `size` bytes has its outcome.
+    fn ack(&self, size: usize);
+    /// A taken event goes back to wait until `retry_at`; if the store has stopped it is
+    /// returned instead, still in flight, for the caller to settle and `ack`.
+    fn nack(&self, env: Envelope, retry_at: Instant) -> Option<Envelope>;
+    /// No worker may start a request before `until` (a 429).
+    fn pause(&self, until: Instant);
+    /// Waits until no event is pending or `deadline`; returns the pending count.
+    fn wait_idle(&self, deadline: Instant) -> usize;
+    /// Refuses further pushes (and wakes blocked callers).
+    fn close(&self);
+    /// Makes workers stop; returns the queued events and the number still in flight.
+    fn stop(&self) -> (Vec<Envelope>, usize);
+    /// (queued, in flight).
+    fn counts(&self) -> (usize, usize);
+    /// A worker thread ended.
+    fn worker_exited(&self);
+    /// Waits until `live` workers have exited or `deadline`; true if all did.
+    fn wait_workers(&self, live: usize, deadline: Instant) -> bool;
+}
+
+struct Delayed {
+    at: Instant,
+    seq: u64,
+    env: Envelope,
+}
+
+impl PartialEq for Delayed {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Delayed {}
+impl PartialOrd for Delayed {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Delayed {
+    // Reversed: BinaryHeap is a max-heap and the earliest retry must come first.
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.at, o.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+#[derive(Default)]
+struct State {
+    ready: VecDeque<Envelope>,
+    delayed: BinaryHeap<Delayed>,
+    seq: u64,
+    /// Pending events: queued, delayed and in flight.
+    events: usize,
+    bytes: usize,
+    in_flight: usize,
+    closed: bool,
+    stopping: bool,
+    /// Workers asleep on `work`, and wake-ups sent to them not yet consumed.
+    sleeping: usize,
+    signalled: usize,
+    blocked_pushers: usize,
+    idle_waiters: usize,
+    exited_workers: usize,
+    pause: PauseGate,
+}
+
+/// The memory queue, bounded by events and bytes.
+pub(crate) struct MemoryQueue {
+    state: Mutex<State>,
+    work: Condvar,
+    room: Condvar,
+    idle: Condvar,
+    max_events: usize,
+    max_bytes: usize,
+}
+
+impl MemoryQueue {
+    pub(crate) fn new(max_events: usize, max_bytes: usize) -> Self {
+        MemoryQueue {
+            state: Mutex::default(),
+            work: Condvar::new(),
+            room: Condvar::new(),
+            idle: Condvar::new(),
+            max_events,
+            max_bytes,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn full(&self, st: &State, size: usize) -> Option<QueueLimit> {
+        if st.events >= self.max_events {
+            Some(QueueLimit::Events(self.max_events))
+        } else if st.bytes + size > self.max_bytes {
+            Some(QueueLimit::Bytes(self.max_bytes))
+        } else {
+            None
+        }
+    }
+
+    fn wake_worker(&self, st: &mut State) {
+        if st.sleeping > st.signalled {
+            st.signalled += 1;
+            self.work.notify_one();
+        }
+    }
+
+    fn finished(&self, st: &mut State, size: usize) {
+        st.events -= 1;
+        st.bytes -= size;
+        if st.blocked_pushers > 0 {
+            self.room.notify_all();
+        }
+        if st.events == 0 && st.idle_waiters > 0 {
+            self.idle.notify_all();
+        }
+    }
+}
+
+fn wait<'a>(
+    cv: &Condvar,
+    g: MutexGuard<'a, State>,
+    timeout: Option<Duration>,
+) -> MutexGuard<'a, State> {
+    match timeout {
+        Some(t) => {
+            cv.wait_timeout(g, t)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0
+        }
+        None => cv.wait(g).unwrap_or_else(PoisonError::into_inner),
+    }
+}
+
+impl EventStore for MemoryQueue {
+    fn push(&self, env: Envelope, overflow: Overflow) -> Result<(), (EmitError, Envelope)> {
+        let size = env.size();
+        if size > self.max_bytes {
+            let max = self.max_bytes;
+            return Err((EmitError::TooLarge { size, max }, env));
+        }
+        let mut st = self.lock();
+        let mut started: Option<Instant> = None;
+        loop {
+            if st.closed {
+                return Err((EmitError::Closed, env));
+            }
+            let Some(limit) = self.full(&st, size) else {
+                break;
+            };
+            let budget = match overflow {
+                Overflow::Block(t) => t,
+                Overflow::Reject | Overflow::Spill => Duration::ZERO,
+            };
+            let t0 = *started.get_or_insert_with(Instant::now);
+            let waited = t0.elapsed();
+            if waited >= budget {
+                return Err((EmitError::QueueFull { limit, waited }, env));
+            }
+            st.blocked_pushers += 1;
+            st = wait(&self.room, st, Some(budget - waited));
+            st.blocked_pushers -= 1;
+        }
+        st.events += 1;
+        st.bytes += size;
+        st.ready.push_back(env);
+        self.wake_worker(&mut st);
+        Ok(())
+    }
+
+    fn take(&self) -> Option<Envelope> {
+        let mut st = self.lock();
+        loop {
+            if st.stopping {
+                return None;
+            }
+            let now = Instant::now();
+            let mut timeout = st.pause.remaining(now);
+            if timeout.is_none() {
+                let due = st.delayed.peek().is_some_and(|d| d.at <= now);
+                let env = if due {
+                    st.delayed.pop().map(|d| d.env)
+                } else {
+                    st.ready.pop_front()
+                };
+                if let Some(env) = env {
+                    st.in_flight += 1;
+                    return Some(env);
+                }
+                timeout = st.delayed.peek().map(|d| d.at - now);
+            }
+            st.sleeping += 1;
+            st = wait(&self.work, st, timeout);
+            st.sleeping -= 1;
+            st.signalled = st.signalled.saturating_sub(1);
+        }
+    }
+
+    fn ack(&self, size: usize) {
+        let mut st = self.lock();
+        st.in_flight -= 1;
+        self.finished(&mut st, size);
+    }
+
+    fn nack(&self, env: Envelope, retry_at: Instant) -> Option<Envelope> {
+        let mut st = self.lock();
+        if st.stopping {
+            // Still in flight: the caller settles it and then acks.
+            return Some(env);
+        }
+        st.in_flight -= 1;
+        st.seq += 1;
+        let seq = st.seq;
+        st.delayed.push(Delayed {
+            at: retry_at,
+            seq,
+            env,
+        });
+        // A sleeping worker may be waiting on a later timer than this one.
+        if st.sleeping > 0 {
+            self.work.notify_all();
+        }
+        None
+    }
+
+    fn pause(&self, until: Instant) {
+        self.lock().pause.extend(until);
+    }
+
+    fn wait_idle(&self, deadline: Instant) -> usize {
+        let mut st = self.lock();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if st.events == 0 || left.is_zero() {
+                return st.events;
+            }
+            st.idle_waiters += 1;
+            st = wait(&self.idle, st, Some(left));
+            st.idle_waiters -= 1;
+        }
+    }
+
+    fn close(&self) {
+        let mut st = self.lock();
+        st.closed = true;
+        self.room.notify_all();
+    }
+
+    fn stop(&self) -> (Vec<Envelope>, usize) {
+        let mut st = self.lock();
+        st.closed = true;
+        st.stopping = true;
+        let mut left: Vec<Envelope> = st.ready.drain(..).collect();
+        left.extend(std::mem::take(&mut st.delayed).into_iter().map(|d| d.env));
+        for env in &left {
+            st.events -= 1;
+            st.bytes -= env.size();
+        }
+        self.work.notify_all();
+        self.room.notify_all();
+        self.idle.notify_all();
+        (left, st.in_flight)
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        let st = self.lock();
+        (st.events - st.in_flight, st.in_flight)
+    }
+
+    fn worker_exited(&self) {
+        let mut st = self.lock();
+        st.exited_workers += 1;
+        self.idle.notify_all();
+    }
+
+    fn wait_workers(&self, live: usize, deadline: Instant) -> bool {
+        let mut st = self.lock();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if st.exited_workers >= live {
+                return true;
+            }
+            if left.is_zero() {
+                return false;
+            }
+            st = wait(&self.idle, st, Some(left));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::envelope::{Endpoint, IdempotencyKey};
+    use crate::client::receipt::Slot;
+    use std::sync::Arc;
+
+    fn env(size: usize) -> Envelope {
+        let slot = Slot::new(IdempotencyKey::new_v4(), "org");
+        Envelope::new(vec![b'x'; size], Endpoint::Events, slot)
+    }
+
+    #[test]
+    fn reject_policy_bounds_events_and_bytes() {
+        let q = MemoryQueue::new(2, 2048);
+        q.push(env(10), Overflow::Reject).unwrap();
+        q.push(env(10), Overflow::Reject).unwrap();
+        let (e, _) = q.push(env(10), Overflow::Reject).unwrap_err();
+        assert!(matches!(
+            e,
+            EmitError::QueueFull {
+                limit: QueueLimit::Events(2),
+                ..
+            }
+        ));
+        let q = MemoryQueue::new(100, 2048);
+        q.push(env(1500), Overflow::Reject).unwrap();
+        let (e, _) = q.push(env(1000), Overflow::Reject).unwrap_err();
+        assert!(matches!(
+            e,
+            EmitError::QueueFull {
+                limit: QueueLimit::Bytes(2048),
+                ..
+            }
+        ));
+        let (e, _) = q.push(env(4096), Overflow::Reject).unwrap_err();
+        assert!(matches!(
+            e,
+            EmitError::TooLarge {
+                size: 4096,
+                max: 2048
+            }
+        ));
+        assert_eq!(q.counts(), (1, 0));
+    }
+
+    #[test]
+    fn block_policy_waits_for_room_then_times_out() {
+        let q = Arc::new(MemoryQueue::new(1, 4096));
+        q.push(env(10), Overflow::Reject).unwrap();
+        let t0 = Instant::now();
+        let (e, _) = q
+            .push(env(10), Overflow::Block(Duration::from_millis(50)))
+            .unwrap_err();
+        assert!(t0.elapsed() >= Duration::from_millis(50));
+        assert!(
+            matches!(e, EmitError::QueueFull { waited, .. } if waited >= Duration::from_millis(50))
+        );
+        let q2 = q.clone();
+        let consumer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            let e = q2.take().unwrap();
+            q2.ack(e.size());
+        });
+        q.push(env(10), Overflow::Block(Duration::from_secs(10)))
+            .unwrap();
+        consumer.join().unwrap();
+        assert_eq!(q.counts(), (1, 0));
+    }
+
+    #[test]
+    fn retries_wait_their_turn_and_pause_holds_everything() {
+        let q = MemoryQueue::new(10, 4096);
+        q.push(env(1), Overflow::Reject).unwrap();
+        let e = q.take().unwrap();
+        let t0 = Instant::now();
+        assert!(q.nack(e, t0 + Duration::from_millis(60)).is_none());
+        let e = q.take().unwrap();
+        assert!(t0.elapsed() >= Duration::from_millis(60));
+        q.pause(Instant::now() + Duration::from_millis(60));
+        assert!(q.nack(e, Instant::now()).is_none());
+        let t1 = Instant::now();
+        let e = q.take().unwrap();
+        assert!(t1.elapsed() >= Duration::from_millis(50));
+        q.ack(e.size());
+        assert_eq!(q.wait_idle(Instant::now()), 0);
+    }
+
+    #[test]
+    fn close_and_stop() {
+        let q = MemoryQueue::new(10, 4096);
+        q.push(env(1), Overflow::Reject).unwrap();
+        q.push(env(1), Overflow::Reject).unwrap();
+        let taken = q.take().unwrap();
+        q.close();
+        assert!(matches!(
+            q.push(env(1), Overflow::Reject),
+            Err((EmitError::Closed, _))
+        ));
+        let t0 = Instant::now();
+        assert_eq!(q.wait_idle(t0 + Duration::from_millis(30)), 2);
+        assert!(t0.elapsed() >= Duration::from_millis(30));
+        let (left, in_flight) = q.stop();
+        assert_eq!((left.len(), in_flight), (1, 1));
+        assert!(q.take().is_none());
+        let back = q.nack(taken, Instant::now()).unwrap();
+        assert_eq!(q.wait_idle(Instant::now()), 1);
+        q.ack(back.size());
+        assert_eq!(q.wait_idle(Instant::now()), 0);
+    }
+}

@@ -1,0 +1,448 @@
+//! HTTP over one keep-alive `ureq` agent (rustls, verified certificates) per worker.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use ureq::http::{HeaderMap, HeaderValue, Method, Uri};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport as Wire,
+};
+
+use super::api_error::{ApiError, ErrorKind};
+use super::config::Config;
+use super::envelope::Endpoint;
+use super::retry::parse_retry_after;
+
+/// Largest response body read; API responses are small.
+const MAX_RESPONSE_BYTES: u64 = 16 << 20;
+
+/// A response of any status.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+impl Reply {
+    pub(crate) fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The typed error for a non-2xx reply.
+    pub(crate) fn into_error(self) -> ApiError {
+        ApiError::from_response(self.status, &self.body, self.request_id, self.retry_after)
+    }
+}
+
+/// One keep-alive HTTP client with the API's headers.
+pub(crate) struct Transport {
+    agent: ureq::Agent,
+    /// Built once: `Bearer <key>`, marked sensitive.
+    auth: HeaderValue,
+    base_url: String,
+    user_agent: HeaderValue,
+    /// The delivery endpoints, parsed once.
+    events_uri: Option<Uri>,
+    legacy_uri: Option<Uri>,
+}
+
+impl Transport {
+    /// A transport for a delivery worker: a pooled connection in steady use is not
+    /// re-probed before each request (see [`RecentUse`]).
+    pub(crate) fn for_worker(config: &Config) -> Self {
+        Self::build(config, true)
+    }
+
+    /// A transport that probes every pooled connection before reuse (management calls).
+    pub(crate) fn new(config: &Config) -> Self {
+        Self::build(config, false)
+    }
+
+    fn build(config: &Config, trust_recent: bool) -> Self {
+        let agent_config = ureq::Agent::config_builder()
+            // Statuses are data here: the retry logic reads every one.
+            .http_status_as_error(false)
+            // Per-phase timeouts rather than one deadline per request: a constant socket
+            // timeout is set once per connection, not with a system call on every request.
+            .timeout_connect(Some(config.timeout))
+            .timeout_per_read(Some(config.timeout))
+            .timeout_per_write(Some(config.timeout))
+            .max_redirects(0)
+            .max_idle_connections(4)
+            .max_idle_connections_per_host(4)
+            .build();
+        Transport {
+            agent: if trust_recent {
+                ureq::Agent::with_parts(
+                    agent_config,
+                    DefaultConnector::new().chain(RecentUseConnector),
+                    CachingResolver::default(),
+                )
+            } else {
+                ureq::Agent::with_parts(
+                    agent_config,
+                    DefaultConnector::new(),
+                    CachingResolver::default(),
+                )
+            },
+            auth: {
+                // The key and agent were checked as printable ASCII by the configuration.
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
+                    .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
+                v.set_sensitive(true);
+                v
+            },
+            user_agent: HeaderValue::from_str(&config.user_agent)
+                .unwrap_or_else(|_| HeaderValue::from_static("auditwire")),
+            events_uri: format!("{}{}", config.base_url, Endpoint::Events.path())
+                .parse()
+                .ok(),
+            legacy_uri: format!("{}{}", config.base_url, Endpoint::LegacyV1.path())
+                .parse()
+                .ok(),
+            base_url: config.base_url.clone(),
+        }
+    }
+
+    /// Sends one request; `Err` only when no HTTP response came back.
+    pub(crate) fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&[u8]>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Reply, ApiError> {
+        let cached = match path {
+            p if p == Endpoint::Events.path() => self.events_uri.clone(),
+            p if p == Endpoint::LegacyV1.path() => self.legacy_uri.clone(),
+            _ => None,
+        };
+        let uri = match cached {
+            Some(u) => u,
+            None => format!("{}{}", self.base_url, path)
+                .parse::<Uri>()
+                .map_err(|e| ApiError::transport(ErrorKind::Connection, e.to_string()))?,
+        };
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", self.auth.clone())
+            .header("user-agent", self.user_agent.clone())
+            .header("accept", "application/json");
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        if let Some(key) = idempotency_key {
+            req = req.header("idempotency-key", key);
+        }
+        let result = match body {
+            Some(b) => req
+                .body(b)
+                .map_err(|e| ApiError::transport(ErrorKind::Connection, e.to_string()))
+                .and_then(|r| self.agent.run(r).map_err(transport_error)),
+            None => req
+                .body(())
+                .map_err(|e| ApiError::transport(ErrorKind::Connection, e.to_string()))
+                .and_then(|r| self.agent.run(r).map_err(transport_error)),
+        };
+        let mut resp = result?;
+        let status = resp.status().as_u16();
+        let request_id = header(resp.headers(), "x-request-id").map(str::to_owned);
+        let retry_after = header(resp.headers(), "retry-after")
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(transport_error)?;
+        Ok(Reply {
+            status,
+            body,
+            request_id,
+            retry_after,
+        })
+    }
+}
+
+/// A connection used this recently is taken to be still open without a probe.
+const TRUST_RECENT: Duration = Duration::from_millis(500);
+
+/// Wraps each new connection in [`RecentUse`].
+#[derive(Debug)]
+struct RecentUseConnector;
+
+impl Connector<Box<dyn Wire>> for RecentUseConnector {
+    type Out = RecentUse;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails,
+        chained: Option<Box<dyn Wire>>,
+    ) -> Result<Option<RecentUse>, ureq::Error> {
+        Ok(chained.map(|inner| RecentUse {
+            inner,
+            last_io: Instant::now(),
+            pending: Vec::new(),
+        }))
+    }
+}
+
+/// Two savings per request on a worker's connection:
+///
+/// - ureq probes a pooled connection (non-blocking read between two `ioctl`s) both when it
+///   returns to the pool and when it is taken again. A connection that did I/O within
+///   [`TRUST_RECENT`] skips the probe; an idle one is still probed. Should a server close a
+///   connection in that window, the request fails as a transport error and is retried with
+///   the same idempotency key.
+/// - ureq writes the head and the body separately: two TCP segments, each processed by the
+///   loopback stack on our CPU. Output is gathered here and written once, when the response
+///   is awaited.
+#[derive(Debug)]
+struct RecentUse {
+    inner: Box<dyn Wire>,
+    last_io: Instant,
+    pending: Vec<u8>,
+}
+
+impl RecentUse {
+    fn flush(&mut self, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let n = self.pending.len();
+        if n == 0 {
+            return Ok(());
+        }
+        self.inner.buffers().output()[..n].copy_from_slice(&self.pending);
+        self.pending.clear();
+        let r = self.inner.transmit_output(n, timeout);
+        self.last_io = Instant::now();
+        r
+    }
+}
+
+impl Wire for RecentUse {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let cap = self.inner.buffers().output().len();
+        if self.pending.len() + amount > cap {
+            self.flush(timeout)?;
+        }
+        let out = self.inner.buffers().output();
+        self.pending.extend_from_slice(&out[..amount]);
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.flush(timeout)?;
+        let r = self.inner.await_input(timeout);
+        self.last_io = Instant::now();
+        r
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.last_io.elapsed() < TRUST_RECENT || self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
+/// How long a resolved host name is reused.
+const RESOLVE_TTL: Duration = Duration::from_secs(30);
+
+/// Resolves IP literals without a lookup and caches names briefly.
+///
+/// ureq resolves before every request, even one that reuses a pooled connection, and with a
+/// timeout set it does so on a new thread each time; this keeps that off the hot path.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: DefaultResolver,
+    cache: Mutex<Option<(String, Instant, Vec<SocketAddr>)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or_default();
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("http") => 80,
+            _ => 443,
+        });
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = literal.parse::<IpAddr>() {
+            let mut out = self.empty();
+            out.push(SocketAddr::new(ip, port));
+            return Ok(out);
+        }
+        let key = format!("{host}:{port}");
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((k, at, addrs)) = cache.as_ref() {
+            if *k == key && at.elapsed() < RESOLVE_TTL && !addrs.is_empty() {
+                let mut out = self.empty();
+                addrs.iter().for_each(|a| out.push(*a));
+                return Ok(out);
+            }
+        }
+        let resolved = self.inner.resolve(uri, config, timeout)?;
+        *cache = Some((key, Instant::now(), resolved.iter().copied().collect()));
+        Ok(resolved)
+    }
+}
+
+/// A header's value; `HeaderMap` lookups are case-insensitive.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// Classifies a `ureq` failure; the message never includes request headers.
+fn transport_error(e: ureq::Error) -> ApiError {
+    let kind = match &e {
+        ureq::Error::Timeout(_) => ErrorKind::Timeout,
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => ErrorKind::Timeout,
+        _ => ErrorKind::Connection,
+    };
+    ApiError::transport(kind, e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    /// Answers one connection's requests with canned responses; returns the raw requests.
+    fn responder(responses: Vec<String>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let t = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut out = stream;
+            let mut seen = Vec::new();
+            for resp in responses {
+                let mut head = String::new();
+                let mut len = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                    head.push_str(&line);
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; len];
+                reader.read_exact(&mut body).unwrap();
+                seen.push(head + &String::from_utf8(body).unwrap());
+                out.write_all(resp.as_bytes()).unwrap();
+            }
+            seen
+        });
+        (url, t)
+    }
+
+    fn config(url: &str) -> Config {
+        Config::builder()
+            .api_key("sk_test_transport")
+            .base_url(url)
+            .user_agent_suffix("tests/1")
+            .timeout(Duration::from_secs(10))
+            .ignore_env(true)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn sends_headers_keeps_alive_and_reads_status_ids_and_retry_after() {
+        let (url, t) = responder(vec![
+            "HTTP/1.1 201 Created\r\nContent-Length: 16\r\nX-REQUEST-ID: req_a\r\n\r\n{\"success\":true}".into(),
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 2\r\nretry-after: 3\r\nx-request-id: req_b\r\n\r\n{}".into(),
+        ]);
+        // The worker transport: one write per request, no probe between busy requests.
+        let tr = Transport::for_worker(&config(&url));
+        let r = tr
+            .send(
+                Method::POST,
+                "/audit_logs/events",
+                Some(b"{\"a\":1}"),
+                Some("key-1"),
+            )
+            .unwrap();
+        assert!(r.is_success());
+        assert_eq!((r.status, r.request_id.as_deref()), (201, Some("req_a")));
+        let r = tr
+            .send(Method::GET, "/audit_logs/actions", None, None)
+            .unwrap();
+        assert_eq!(r.status, 429);
+        assert_eq!(r.retry_after, Some(Duration::from_secs(3)));
+        let e = r.into_error();
+        assert_eq!(
+            (e.kind, e.request_id.as_deref()),
+            (ErrorKind::RateLimitExceeded, Some("req_b"))
+        );
+        // Both requests came over one connection (the responder accepts only one).
+        let seen = t.join().unwrap();
+        let first = seen[0].to_ascii_lowercase();
+        assert!(
+            first.starts_with("post /audit_logs/events http/1.1"),
+            "{first}"
+        );
+        assert!(first.contains("authorization: bearer sk_test_transport"));
+        assert!(first.contains("idempotency-key: key-1"));
+        assert!(first.contains("content-type: application/json"));
+        assert!(first.contains(&format!(
+            "user-agent: auditwire/{} tests/1",
+            env!("CARGO_PKG_VERSION")
+        )));
+        assert!(first.ends_with("{\"a\":1}"));
+        assert!(!seen[1].to_ascii_lowercase().contains("idempotency-key"));
+    }
+
+    #[test]
+    fn connection_failures_and_timeouts_are_typed_without_the_key() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let tr = Transport::new(&config(&url));
+        let e = tr.send(Method::GET, "/x", None, None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Connection);
+        assert!(!e.to_string().contains("sk_test"));
+        // A server that accepts and never answers: the request timeout applies.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let cfg = Config::builder()
+            .api_key("sk_test_transport")
+            .base_url(&url)
+            .timeout(Duration::from_millis(200))
+            .ignore_env(true)
+            .build()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        let e = Transport::new(&cfg)
+            .send(Method::GET, "/x", None, None)
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+        assert!(t0.elapsed() >= Duration::from_millis(200));
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        drop(listener);
+    }
+}

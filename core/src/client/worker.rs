@@ -1,0 +1,161 @@
+//! A delivery worker: takes due events, sends them, and settles or reschedules each.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use ureq::http::Method;
+
+use super::api_error::ApiError;
+use super::config::Config;
+use super::envelope::Envelope;
+use super::outcome::{Outcome, OutcomeReport};
+use super::queue::EventStore;
+use super::retry::RetryPolicy;
+use super::stats::Counters;
+use super::transport::Transport;
+
+/// What the engine's threads share.
+pub(crate) struct Shared {
+    pub(crate) config: Arc<Config>,
+    pub(crate) store: Box<dyn EventStore>,
+    pub(crate) counters: Counters,
+    pub(crate) policy: RetryPolicy,
+}
+
+impl Shared {
+    /// Records an event's final outcome: counters, log, callback, receipt, then the queue.
+    pub(crate) fn settle(&self, env: Envelope, outcome: Outcome) {
+        let c = &self.counters;
+        match &outcome {
+            Outcome::Delivered { .. } => Counters::bump(&c.delivered),
+            Outcome::Rejected { error, attempts } => {
+                Counters::bump(&c.rejected);
+                log::warn!(
+                    "auditwire: event {} for organization {} rejected after {attempts} attempt(s): {error}",
+                    env.key(),
+                    env.slot.organization_id
+                );
+            }
+            Outcome::Expired {
+                last_error,
+                attempts,
+            } => {
+                Counters::bump(&c.expired);
+                log::warn!(
+                    "auditwire: event {} for organization {} expired after {attempts} attempt(s); last error: {last_error}",
+                    env.key(),
+                    env.slot.organization_id
+                );
+            }
+            Outcome::Shutdown { .. } => Counters::bump(&c.abandoned),
+        }
+        if let Some(cb) = &self.config.on_outcome {
+            let report = OutcomeReport {
+                organization_id: &env.slot.organization_id,
+                idempotency_key: env.key(),
+                outcome: &outcome,
+            };
+            if catch_unwind(AssertUnwindSafe(|| cb(&report))).is_err() {
+                log::error!("auditwire: the on_outcome callback panicked; ignored");
+            }
+        }
+        let size = env.size();
+        env.slot.complete(outcome);
+        self.store.ack(size);
+    }
+
+    /// Settles events left behind at shutdown; they were never taken, so no `ack`.
+    pub(crate) fn abandon(&self, envs: Vec<Envelope>) {
+        for env in envs {
+            let attempts = env.attempts;
+            let outcome = Outcome::Shutdown { attempts };
+            Counters::bump(&self.counters.abandoned);
+            if let Some(cb) = &self.config.on_outcome {
+                let report = OutcomeReport {
+                    organization_id: &env.slot.organization_id,
+                    idempotency_key: env.key(),
+                    outcome: &outcome,
+                };
+                let _ = catch_unwind(AssertUnwindSafe(|| cb(&report)));
+            }
+            env.slot.complete(outcome);
+        }
+    }
+}
+
+/// The worker loop; returns when the store stops.
+pub(crate) fn run(shared: Arc<Shared>) {
+    let transport = Transport::for_worker(&shared.config);
+    let mut rng = SmallRng::from_rng(&mut rand::rng());
+    while let Some(mut env) = shared.store.take() {
+        env.attempts += 1;
+        let sent = transport.send(
+            Method::POST,
+            env.endpoint.path(),
+            Some(&env.body),
+            Some(env.key()),
+        );
+        match sent {
+            Ok(reply) if reply.is_success() => {
+                let outcome = Outcome::Delivered {
+                    status: reply.status,
+                    request_id: reply.request_id,
+                    attempts: env.attempts,
+                };
+                shared.settle(env, outcome);
+            }
+            Ok(reply) => {
+                let error = reply.into_error();
+                if error.is_retryable() {
+                    retry(&shared, env, error, &mut rng);
+                } else {
+                    let attempts = env.attempts;
+                    shared.settle(env, Outcome::Rejected { error, attempts });
+                }
+            }
+            Err(error) => retry(&shared, env, error, &mut rng),
+        }
+    }
+    shared.store.worker_exited();
+}
+
+/// Schedules another attempt, or settles the event as expired when its budget is spent.
+fn retry(shared: &Shared, env: Envelope, error: ApiError, rng: &mut SmallRng) {
+    let now = Instant::now();
+    let wait = shared.policy.wait(env.attempts, error.retry_after, rng);
+    if error.status == Some(429) {
+        // A rate limit applies to the whole client, not only this worker.
+        shared.store.pause(now + wait);
+    }
+    match shared
+        .policy
+        .next_attempt(env.attempts, env.accepted_at, wait, now)
+    {
+        Some(at) => {
+            Counters::bump(&shared.counters.retried);
+            log::debug!(
+                "auditwire: attempt {} for event {} failed ({error}); retrying in {:?}",
+                env.attempts,
+                env.key(),
+                wait
+            );
+            if let Some(env) = shared.store.nack(env, at) {
+                let attempts = env.attempts;
+                shared.settle(env, Outcome::Shutdown { attempts });
+            }
+        }
+        None => {
+            let attempts = env.attempts;
+            shared.settle(
+                env,
+                Outcome::Expired {
+                    last_error: error,
+                    attempts,
+                },
+            );
+        }
+    }
+}
