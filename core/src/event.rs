@@ -131,10 +131,23 @@ impl Event {
         if let Some(v) = self.version {
             check_version(&path.field("version"), v, problems);
         }
-        self.actor.check(&path.field("actor"), problems);
+        let a = &self.actor;
+        check_party(
+            &path.field("actor"),
+            &a.id,
+            &a.kind,
+            a.metadata.as_ref(),
+            problems,
+        );
         let targets = path.field("targets");
         for (i, t) in self.targets.iter().enumerate() {
-            t.check(&targets.index(i), problems);
+            check_party(
+                &targets.index(i),
+                &t.id,
+                &t.kind,
+                t.metadata.as_ref(),
+                problems,
+            );
         }
         check_required_text(
             &path.field("context").field("location"),
@@ -147,23 +160,18 @@ impl Event {
     }
 }
 
-impl Actor {
-    fn check(&self, path: &Path<'_>, problems: &mut Problems) {
-        check_required_text(&path.field("id"), &self.id, problems);
-        check_required_text(&path.field("type"), &self.kind, problems);
-        if let Some(m) = &self.metadata {
-            check_metadata(&path.field("metadata"), m, problems);
-        }
-    }
-}
-
-impl Target {
-    fn check(&self, path: &Path<'_>, problems: &mut Problems) {
-        check_required_text(&path.field("id"), &self.id, problems);
-        check_required_text(&path.field("type"), &self.kind, problems);
-        if let Some(m) = &self.metadata {
-            check_metadata(&path.field("metadata"), m, problems);
-        }
+/// The rules shared by actors and targets.
+fn check_party(
+    path: &Path<'_>,
+    id: &str,
+    kind: &str,
+    metadata: Option<&Metadata>,
+    problems: &mut Problems,
+) {
+    check_required_text(&path.field("id"), id, problems);
+    check_required_text(&path.field("type"), kind, problems);
+    if let Some(m) = metadata {
+        check_metadata(&path.field("metadata"), m, problems);
     }
 }
 
