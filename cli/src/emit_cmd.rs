@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use auditwire::{
-    Client, Config, CreateEventBody, EmitError, EmitOptions, LegacyEvent, Overflow, ValidationError,
+    Client, Config, CreateEventBody, Durability, EmitError, EmitOptions, LegacyEvent, Overflow,
+    ValidationError,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -28,6 +29,19 @@ pub struct EmitArgs {
     /// Seconds to wait for delivery after the last line.
     #[arg(long, default_value_t = 60.0)]
     flush_timeout: f64,
+    /// Disk spool directory: each event is committed there before it counts as accepted;
+    /// what is undelivered at exit stays there for the next run (or `auditwire spool drain`).
+    #[arg(long)]
+    spool: Option<std::path::PathBuf>,
+    /// Spool bound in bytes.
+    #[arg(long, default_value_t = auditwire::DEFAULT_SPOOL_MAX_BYTES, requires = "spool")]
+    spool_max_bytes: u64,
+    /// fsync each spool commit (survives power loss, not only a killed process).
+    #[arg(long, requires = "spool")]
+    fsync: bool,
+    /// Print `accepted LINE KEY` on stdout as each event is accepted.
+    #[arg(long)]
+    print_accepted: bool,
 }
 
 /// Per-line refusals are printed as `line N: path: message`.
@@ -46,15 +60,26 @@ pub fn run(args: EmitArgs) -> ExitCode {
     let mut builder = Config::builder()
         .workers(args.workers)
         .queue_capacity(args.queue)
-        // Reading waits for room rather than dropping lines.
-        .overflow(Overflow::Block(Duration::from_secs(24 * 3600)))
         .shutdown_timeout(Duration::ZERO)
         .user_agent_suffix("emit");
+    builder = match &args.spool {
+        // With a spool, a full queue spills to disk (the default).
+        Some(dir) => builder
+            .spool_dir(dir)
+            .spool_max_bytes(args.spool_max_bytes)
+            .durability(if args.fsync {
+                Durability::PowerLoss
+            } else {
+                Durability::Process
+            }),
+        // Reading waits for room rather than dropping lines.
+        None => builder.overflow(Overflow::Block(Duration::from_secs(24 * 3600))),
+    };
     if let Some(url) = &args.base_url {
         builder = builder.base_url(url);
     }
-    let client = match builder.build() {
-        Ok(c) => Client::new(c),
+    let client = match builder.build().and_then(Client::try_new) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("auditwire emit: {e}");
             return ExitCode::from(2);
@@ -112,7 +137,13 @@ pub fn run(args: EmitArgs) -> ExitCode {
                 .and_then(|b| client.emit_body(&b, EmitOptions::default()))
         };
         match result {
-            Ok(_) => {}
+            Ok(receipt) => {
+                if args.print_accepted {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "accepted {number} {}", receipt.idempotency_key())
+                        .and_then(|()| out.flush());
+                }
+            }
             Err(EmitError::Invalid(e)) => {
                 invalid += 1;
                 let err = std::io::stderr();
@@ -147,6 +178,7 @@ pub fn run(args: EmitArgs) -> ExitCode {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let report = client.shutdown_report(Duration::ZERO);
     let s = client.stats();
     let summary = serde_json::json!({
         "accepted": s.accepted,
@@ -154,13 +186,14 @@ pub fn run(args: EmitArgs) -> ExitCode {
         "rejected": s.rejected,
         "expired": s.expired,
         "remaining": remaining,
+        "spooled": report.spooled,
+        "lost": report.lost,
         "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         "invalid": invalid,
         "refused": other_refusals,
     });
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{summary}").and_then(|()| out.flush());
-    client.shutdown(Duration::ZERO);
     if s.delivered == s.accepted && invalid == 0 && other_refusals == 0 {
         ExitCode::SUCCESS
     } else {

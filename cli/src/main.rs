@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod emit_cmd;
 mod export_cmd;
 mod serve;
+mod spool_cmd;
 mod validate_cmd;
 
 /// auditwire: audit events for the WorkOS Audit Logs API, delivered in the background.
@@ -27,6 +28,8 @@ enum Command {
     Emit(emit_cmd::EmitArgs),
     /// Export an organization's events to CSV.
     Export(export_cmd::ExportArgs),
+    /// Inspect, retry and drain a disk spool directory.
+    Spool(spool_cmd::SpoolArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +39,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Emit(args) => emit_cmd::run(args),
         Command::Export(args) => export_cmd::run(args),
+        Command::Spool(args) => spool_cmd::run(args),
     }
 }

@@ -18,14 +18,17 @@ mod timestamp;
 mod wire;
 
 pub use client::{
-    is_retryable_status, parse_retry_after, ApiError, AuditLogAction, AuditLogExport,
-    AuditLogSchema, Backoff, Client, Config, ConfigBuilder, ConfigError, CreateEventError,
-    CreateExportRequest, CreateSchemaRequest, EmitError, EmitOptions, ErrorKind, ExportState,
-    LegacyEndpoint, List, ListMetadata, ListOptions, Order, Outcome, OutcomeCallback,
-    OutcomeReport, Overflow, QueueLimit, Receipt, Retention, SchemaActor, SchemaTarget, Stats,
-    DEFAULT_BASE_URL, DEFAULT_QUEUE_CAPACITY, DEFAULT_QUEUE_MAX_BYTES, DEFAULT_RETRY_AFTER_CAP,
-    DEFAULT_RETRY_WINDOW, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WORKERS, ENV_API_KEY,
-    ENV_BASE_URL, ENV_REQUEST_TIMEOUT, MAX_IDEMPOTENCY_KEY_LEN,
+    is_retryable_status, parse_retry_after, spool_dead_letters, spool_retry, spool_status,
+    ApiError, AuditLogAction, AuditLogExport, AuditLogSchema, Backoff, Client, Config,
+    ConfigBuilder, ConfigError, CreateEventError, CreateExportRequest, CreateSchemaRequest,
+    DeadLetter, Durability, EmitError, EmitOptions, ErrorKind, ExportState, LegacyEndpoint, List,
+    ListMetadata, ListOptions, Order, Outcome, OutcomeCallback, OutcomeReport, Overflow,
+    QueueLimit, Receipt, Retention, RetryReport, SchemaActor, SchemaTarget, ShutdownReport,
+    SpoolError, SpoolRun, SpoolStatus, Stats, DEFAULT_BASE_URL, DEFAULT_QUEUE_CAPACITY,
+    DEFAULT_QUEUE_MAX_BYTES, DEFAULT_RETRY_AFTER_CAP, DEFAULT_RETRY_WINDOW,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_RETRY_WINDOW, DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS, ENV_API_KEY, ENV_BASE_URL, ENV_REQUEST_TIMEOUT, MAX_IDEMPOTENCY_KEY_LEN,
+    SPOOL_SCHEMA_VERSION,
 };
 pub use event::{Actor, Context, CreateEventBody, Event, Target};
 pub use legacy::{ActionType, LegacyEvent, ACTION_TYPE_METADATA_KEY};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::errors::ConfigError;
 use super::outcome::OutcomeReport;
 use super::retry::Backoff;
+pub use super::spool::Durability;
 
 /// The API host used when neither the builder nor `WORKOS_BASE_URL` names one.
 pub const DEFAULT_BASE_URL: &str = "https://api.workos.com";
@@ -25,7 +26,8 @@ pub enum Overflow {
     Reject,
     /// Wait up to this long for room, then refuse with `EmitError::QueueFull`.
     Block(Duration),
-    /// Write the event to the disk spool; needs `spool_dir` (not available yet).
+    /// Leave the event on the disk spool when memory is full (the default with `spool_dir`;
+    /// needs one). The spool is bounded by `spool_max_bytes` (`EmitError::SpoolFull`).
     Spill,
 }
 
@@ -76,6 +78,9 @@ pub struct Config {
     pub(crate) user_agent: String,
     pub(crate) on_outcome: Option<OutcomeCallback>,
     pub(crate) legacy_endpoint: LegacyEndpoint,
+    pub(crate) spool_dir: Option<std::path::PathBuf>,
+    pub(crate) spool_max_bytes: u64,
+    pub(crate) durability: Durability,
 }
 
 impl fmt::Debug for Config {
@@ -99,6 +104,9 @@ impl fmt::Debug for Config {
                 &self.on_outcome.as_ref().map(|_| "<callback>"),
             )
             .field("legacy_endpoint", &self.legacy_endpoint)
+            .field("spool_dir", &self.spool_dir)
+            .field("spool_max_bytes", &self.spool_max_bytes)
+            .field("durability", &self.durability)
             .finish()
     }
 }
@@ -148,6 +156,21 @@ impl Config {
     pub fn user_agent(&self) -> &str {
         &self.user_agent
     }
+
+    /// The disk spool's directory, if there is one.
+    pub fn spool_dir(&self) -> Option<&std::path::Path> {
+        self.spool_dir.as_deref()
+    }
+
+    /// The disk spool's bound in bytes.
+    pub fn spool_max_bytes(&self) -> u64 {
+        self.spool_max_bytes
+    }
+
+    /// How much of a spool commit survives.
+    pub fn durability(&self) -> Durability {
+        self.durability
+    }
 }
 
 /// Builds a [`Config`]; every setter is optional.
@@ -165,6 +188,8 @@ pub struct ConfigBuilder {
     queue_max_bytes: Option<usize>,
     overflow: Option<Overflow>,
     spool_dir: Option<std::path::PathBuf>,
+    spool_max_bytes: Option<u64>,
+    durability: Durability,
     shutdown_timeout: Option<Duration>,
     user_agent_suffix: Option<String>,
     on_outcome: Option<OutcomeCallback>,
@@ -196,6 +221,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_RETRY_WINDOW: Duration = Duration::from_secs(600);
 /// Default cap on a `Retry-After` floor.
 pub const DEFAULT_RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+/// Default disk spool bound (1 GiB).
+pub const DEFAULT_SPOOL_MAX_BYTES: u64 = 1 << 30;
+/// Default retry window with a spool: the API's 24 h idempotency window.
+pub const DEFAULT_SPOOL_RETRY_WINDOW: Duration = Duration::from_secs(24 * 3600);
 /// Default time `Drop` waits for delivery.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_WORKERS: usize = 1024;
@@ -226,7 +255,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// How long after acceptance an event may still be retried (default 10 minutes).
+    /// How long an event may still be retried (default 10 minutes after acceptance; with a
+    /// spool 24 h, counted from when this process took the event, and an event whose budget
+    /// runs out moves to the spool's dead letters instead of being dropped).
     pub fn retry_window(mut self, window: Duration) -> Self {
         self.retry_window = Some(window);
         self
@@ -262,15 +293,28 @@ impl ConfigBuilder {
         self
     }
 
-    /// What `emit` does when the queue is full (default `Reject`).
+    /// What `emit` does when the queue is full (default `Reject`; `Spill` with a spool).
     pub fn overflow(mut self, overflow: Overflow) -> Self {
         self.overflow = Some(overflow);
         self
     }
 
-    /// A directory for the disk spool; not supported by this version (a configuration error).
+    /// A directory for the disk spool: `emit` returns once the event is committed there, and
+    /// a later run adopts what a dead one left.
     pub fn spool_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.spool_dir = Some(dir.into());
+        self
+    }
+
+    /// The disk spool's bound in body bytes, pending and dead letters together (default 1 GiB).
+    pub fn spool_max_bytes(mut self, bytes: u64) -> Self {
+        self.spool_max_bytes = Some(bytes);
+        self
+    }
+
+    /// `Durability::PowerLoss` adds an fsync per (group) commit (default `Process`).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
         self
     }
 
@@ -367,19 +411,35 @@ impl ConfigBuilder {
         if queue_max_bytes < 1024 {
             return Err(invalid("queue_max_bytes", "must be at least 1024 bytes"));
         }
-        if self.spool_dir.is_some() {
-            return Err(invalid(
-                "spool_dir",
-                "the disk spool is not available in this version of auditwire",
-            ));
+        let spool_dir = self.spool_dir.filter(|d| !d.as_os_str().is_empty());
+        let spool_max_bytes = self.spool_max_bytes.unwrap_or(DEFAULT_SPOOL_MAX_BYTES);
+        if spool_max_bytes < 1024 {
+            return Err(invalid("spool_max_bytes", "must be at least 1024 bytes"));
         }
-        let overflow = self.overflow.unwrap_or(Overflow::Reject);
-        if overflow == Overflow::Spill {
+        let overflow = self.overflow.unwrap_or(if spool_dir.is_some() {
+            Overflow::Spill
+        } else {
+            Overflow::Reject
+        });
+        if overflow == Overflow::Spill && spool_dir.is_none() {
             return Err(invalid(
                 "overflow",
-                "`spill` needs a disk spool (spool_dir), which this version does not have",
+                "`spill` needs a disk spool (spool_dir)",
             ));
         }
+        if let Some(dir) = &spool_dir {
+            if dir.exists() && !dir.is_dir() {
+                return Err(invalid(
+                    "spool_dir",
+                    format!("{} is not a directory", dir.display()),
+                ));
+            }
+        }
+        let default_window = if spool_dir.is_some() {
+            DEFAULT_SPOOL_RETRY_WINDOW
+        } else {
+            DEFAULT_RETRY_WINDOW
+        };
         let backoff = self.backoff.unwrap_or_default();
         backoff.check()?;
         let mut user_agent = format!("auditwire/{}", env!("CARGO_PKG_VERSION"));
@@ -395,7 +455,7 @@ impl ConfigBuilder {
             base_url,
             timeout,
             max_retries: self.max_retries,
-            retry_window: self.retry_window.unwrap_or(DEFAULT_RETRY_WINDOW),
+            retry_window: self.retry_window.unwrap_or(default_window),
             backoff,
             retry_after_cap: self.retry_after_cap.unwrap_or(DEFAULT_RETRY_AFTER_CAP),
             workers,
@@ -406,6 +466,9 @@ impl ConfigBuilder {
             user_agent,
             on_outcome: self.on_outcome,
             legacy_endpoint: self.legacy_endpoint,
+            spool_dir,
+            spool_max_bytes,
+            durability: self.durability,
         })
     }
 }
@@ -544,7 +607,14 @@ mod tests {
             .overflow(Overflow::Spill)
             .build_with(env_none)
             .is_err());
-        assert!(base().spool_dir("/tmp/x").build_with(env_none).is_err());
+        let c = base().spool_dir("/tmp/x").build_with(env_none).unwrap();
+        assert_eq!(c.overflow, Overflow::Spill);
+        assert_eq!(c.retry_window, DEFAULT_SPOOL_RETRY_WINDOW);
+        assert!(base()
+            .spool_dir("/tmp/x")
+            .spool_max_bytes(10)
+            .build_with(env_none)
+            .is_err());
     }
 
     #[test]

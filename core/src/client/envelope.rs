@@ -3,7 +3,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use rand::RngCore;
+use std::cell::RefCell;
+
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+
+use super::fork;
 
 use super::receipt::Slot;
 
@@ -17,10 +22,10 @@ pub(crate) enum IdempotencyKey {
 }
 
 impl IdempotencyKey {
-    /// A new random UUID v4 from the thread's CSPRNG (no system call per key).
+    /// A new random UUID v4 from a per-thread CSPRNG (no system call per key).
     pub(crate) fn new_v4() -> Self {
         let mut bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut bytes);
+        fill_random(&mut bytes);
         let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
         let mut buf = [0u8; 36];
         id.hyphenated().encode_lower(&mut buf);
@@ -88,6 +93,10 @@ pub(crate) struct Envelope {
     pub(crate) accepted_at: Instant,
     /// Attempts made so far.
     pub(crate) attempts: u32,
+    /// First accepted, Unix milliseconds (kept across restarts by the spool).
+    pub(crate) accepted_ms: i64,
+    /// The event's row in the spool, once written there.
+    pub(crate) spool_id: Option<i64>,
 }
 
 impl std::fmt::Debug for Envelope {
@@ -109,6 +118,8 @@ impl Envelope {
             slot,
             accepted_at: Instant::now(),
             attempts: 0,
+            accepted_ms: super::spool::now_ms(),
+            spool_id: None,
         }
     }
 
@@ -120,6 +131,32 @@ impl Envelope {
     pub(crate) fn key(&self) -> &str {
         self.slot.key.as_str()
     }
+}
+
+thread_local! {
+    /// The key generator of this thread and the fork generation it was seeded in.
+    static KEY_RNG: RefCell<Option<(u64, StdRng)>> = const { RefCell::new(None) };
+}
+
+/// Random bytes for keys. A forked child copies its parent's generator state, so a
+/// generator seeded before a fork is reseeded from the OS: otherwise parent and child
+/// would make the same keys and the server would drop one side's events as replays.
+fn fill_random(out: &mut [u8]) {
+    fork::install();
+    let generation = fork::generation();
+    KEY_RNG.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let fresh = match slot.as_ref() {
+            Some((seeded_in, _)) => *seeded_in != generation,
+            None => true,
+        };
+        if fresh {
+            *slot = Some((generation, StdRng::from_os_rng()));
+        }
+        if let Some((_, rng)) = slot.as_mut() {
+            rng.fill_bytes(out);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub enum ConfigError {
         /// Why it was refused.
         reason: String,
     },
+    /// The spool directory or one of its files cannot be used (it is left untouched).
+    Spool(super::spool::SpoolError),
     /// Another setting is out of range.
     Invalid {
         /// The setting's name.
@@ -37,6 +39,7 @@ impl fmt::Display for ConfigError {
             ConfigError::InvalidBaseUrl { url, reason } => {
                 write!(f, "base_url {url:?} cannot be used: {reason}")
             }
+            ConfigError::Spool(e) => e.fmt(f),
             ConfigError::Invalid { field, message } => write!(f, "{field}: {message}"),
         }
     }
@@ -84,6 +87,13 @@ pub enum EmitError {
     },
     /// The client was shut down.
     Closed,
+    /// The disk spool holds `spool_max_bytes`; nothing was written.
+    SpoolFull {
+        /// The spool's byte bound.
+        max_bytes: u64,
+    },
+    /// The event could not be written to the disk spool.
+    Spool(String),
 }
 
 impl fmt::Display for EmitError {
@@ -106,6 +116,13 @@ impl fmt::Display for EmitError {
             EmitError::Closed => {
                 f.write_str("the client is shut down; no more events are accepted")
             }
+            EmitError::SpoolFull { max_bytes } => {
+                write!(
+                    f,
+                    "spool full: reached the spool_max_bytes of {max_bytes} bytes"
+                )
+            }
+            EmitError::Spool(message) => write!(f, "cannot write to the spool: {message}"),
         }
     }
 }

@@ -21,6 +21,7 @@ mod pause;
 mod queue;
 mod receipt;
 mod retry;
+mod spool;
 mod stats;
 mod transport;
 mod worker;
@@ -36,16 +37,20 @@ pub use api_types::{
     ExportState, List, ListMetadata, ListOptions, Order, Retention, SchemaActor, SchemaTarget,
 };
 pub use config::{
-    Config, ConfigBuilder, LegacyEndpoint, OutcomeCallback, Overflow, DEFAULT_BASE_URL,
+    Config, ConfigBuilder, Durability, LegacyEndpoint, OutcomeCallback, Overflow, DEFAULT_BASE_URL,
     DEFAULT_QUEUE_CAPACITY, DEFAULT_QUEUE_MAX_BYTES, DEFAULT_RETRY_AFTER_CAP, DEFAULT_RETRY_WINDOW,
-    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WORKERS, ENV_API_KEY, ENV_BASE_URL,
-    ENV_REQUEST_TIMEOUT,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_RETRY_WINDOW, DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS, ENV_API_KEY, ENV_BASE_URL, ENV_REQUEST_TIMEOUT,
 };
 pub use envelope::MAX_IDEMPOTENCY_KEY_LEN;
 pub use errors::{ConfigError, CreateEventError, EmitError, QueueLimit};
 pub use outcome::{Outcome, OutcomeReport};
 pub use receipt::Receipt;
 pub use retry::{is_retryable_status, parse_retry_after, Backoff};
+pub use spool::{
+    spool_dead_letters, spool_retry, spool_status, DeadLetter, RetryReport, SpoolError, SpoolRun,
+    SpoolStatus, SPOOL_SCHEMA_VERSION,
+};
 pub use stats::Stats;
 
 use crate::{CreateEventBody, Event, LegacyEvent, Problem, Rule, ValidationError};
@@ -53,6 +58,7 @@ use envelope::{check_key, Endpoint, Envelope, IdempotencyKey};
 use queue::MemoryQueue;
 use receipt::Slot;
 use retry::RetryPolicy;
+use spool::Spool;
 use stats::Counters;
 use transport::Transport;
 use worker::Shared;
@@ -73,23 +79,65 @@ impl EmitOptions {
     }
 }
 
+/// What shutdown left behind: undelivered events, and where they are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Accepted events without a final outcome (`spooled + lost`).
+    pub remaining: usize,
+    /// Undelivered events kept in the disk spool: the next run delivers them.
+    pub spooled: usize,
+    /// Undelivered events lost (no spool).
+    pub lost: usize,
+}
+
 /// The running part of a client: shared state, workers and the management transport.
 struct Engine {
     shared: Arc<Shared>,
+    spool: Option<Arc<Spool>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     management: Transport,
-    shut_down: Mutex<bool>,
+    shut_down: Mutex<Option<ShutdownReport>>,
+    /// Why the spool could not be opened: every `emit` is refused with it.
+    broken: Option<String>,
 }
 
+/// Longest a shutdown waits for the spool writer to commit what is queued.
+const SPOOL_CLOSE_GRACE: Duration = Duration::from_secs(5);
+
 impl Engine {
-    fn start(config: &Arc<Config>) -> Self {
+    fn start(config: &Arc<Config>) -> Result<Self, ConfigError> {
+        let spool = match &config.spool_dir {
+            Some(dir) => Some(Arc::new(
+                Spool::open(dir, config.spool_max_bytes, config.durability)
+                    .map_err(ConfigError::Spool)?,
+            )),
+            None => None,
+        };
+        Ok(Engine::with_spool(config, spool, None))
+    }
+
+    fn broken(config: &Arc<Config>, why: String) -> Self {
+        Engine::with_spool(config, None, Some(why))
+    }
+
+    fn with_spool(config: &Arc<Config>, spool: Option<Arc<Spool>>, broken: Option<String>) -> Self {
+        let store = match &spool {
+            Some(sp) => {
+                MemoryQueue::with_spool(config.queue_capacity, config.queue_max_bytes, sp.clone())
+            }
+            None => MemoryQueue::new(config.queue_capacity, config.queue_max_bytes),
+        };
+        let counters = Counters::default();
+        if let Some(sp) = &spool {
+            counters
+                .adopted
+                .store(sp.initial_pending() as u64, Ordering::Relaxed);
+        }
         let shared = Arc::new(Shared {
             config: config.clone(),
-            store: Box::new(MemoryQueue::new(
-                config.queue_capacity,
-                config.queue_max_bytes,
-            )),
-            counters: Counters::default(),
+            store: Box::new(store),
+            durable: spool.is_some(),
+            counters,
             policy: RetryPolicy {
                 backoff: config.backoff,
                 max_retries: config.max_retries,
@@ -109,27 +157,30 @@ impl Engine {
         Engine {
             management: Transport::new(config),
             shared,
+            spool,
             workers: Mutex::new(workers),
-            shut_down: Mutex::new(false),
+            shut_down: Mutex::new(None),
+            broken,
         }
     }
 
-    fn shutdown(&self, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
+    fn shutdown(&self, timeout: Duration) -> ShutdownReport {
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(far_future);
         let mut done = self
             .shut_down
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let store = &self.shared.store;
-        if *done {
-            let (queued, in_flight) = store.counts();
-            return queued + in_flight;
+        if let Some(report) = *done {
+            return report;
         }
-        *done = true;
+        let store = &self.shared.store;
         store.close();
         store.wait_idle(deadline);
+        let (queued, _) = store.counts();
         let (left, in_flight) = store.stop();
-        let remaining = left.len() + in_flight;
+        let remaining = queued + in_flight;
         self.shared.abandon(left);
         let handles =
             std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
@@ -140,15 +191,38 @@ impl Engine {
         }
         // Otherwise the handles drop here: workers still in I/O are detached, and their
         // request timeout ends them.
-        remaining
+        let report = match &self.spool {
+            None => ShutdownReport {
+                remaining,
+                spooled: 0,
+                lost: remaining,
+            },
+            Some(spool) => {
+                let close_by = deadline.max(Instant::now() + SPOOL_CLOSE_GRACE);
+                // On disk is the truth; if it cannot be read, what was pending is still there.
+                let spooled = spool.close(close_by).unwrap_or(remaining);
+                self.shared
+                    .counters
+                    .spooled
+                    .store(spooled as u64, Ordering::Relaxed);
+                ShutdownReport {
+                    remaining: spooled,
+                    spooled,
+                    lost: 0,
+                }
+            }
+        };
+        *done = Some(report);
+        report
     }
 }
 
 /// A thread-safe audit-log client: `emit` queues, workers deliver in the background.
 ///
 /// Creating a client does no network I/O. Dropping it shuts it down, waiting at most the
-/// configured `shutdown_timeout`; events still undelivered then are lost (there is no
-/// spool yet) and counted as `abandoned`.
+/// configured `shutdown_timeout`; events still undelivered then are lost and counted as
+/// `abandoned` — unless the client has a spool (`spool_dir`): then they stay on disk, are
+/// counted as `spooled`, and the next client on that directory delivers them.
 ///
 /// **Fork.** The client records the process it runs in. After `fork()`, its next call in the
 /// child (any method) forgets the inherited workers and queue — the parent keeps and
@@ -173,10 +247,29 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// Starts a client (its worker threads) with a validated configuration.
+    ///
+    /// With a spool, prefer [`Client::try_new`]: if the spool cannot be opened, a client made
+    /// with `new` refuses every event with `EmitError::Spool` (and logs why).
     pub fn new(config: Config) -> Self {
-        fork::install();
+        match Client::try_new(config.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                log::error!("auditwire: {e}; every event will be refused");
+                Client::with_engine(Arc::new(config), |c| Engine::broken(c, e.to_string()))
+            }
+        }
+    }
+
+    /// Starts a client; fails if the spool directory (or a file in it) cannot be used.
+    pub fn try_new(config: Config) -> Result<Self, ConfigError> {
         let config = Arc::new(config);
-        let engine = Box::into_raw(Box::new(Engine::start(&config)));
+        let engine = Engine::start(&config)?;
+        Ok(Client::with_engine(config, |_| engine))
+    }
+
+    fn with_engine(config: Arc<Config>, make: impl FnOnce(&Arc<Config>) -> Engine) -> Self {
+        fork::install();
+        let engine = Box::into_raw(Box::new(make(&config)));
         Client {
             config,
             engine: AtomicPtr::new(engine),
@@ -223,8 +316,16 @@ impl Client {
             return;
         }
         // The inherited engine's threads do not exist here and its locks may be held by
-        // them: leave it untouched (leaked) and start afresh.
-        let fresh = Box::into_raw(Box::new(Engine::start(&self.config)));
+        // them: leave it untouched (leaked) and start afresh. A child opens its own spool
+        // run (the parent keeps its own, still locked by the parent).
+        let fresh = match Engine::start(&self.config) {
+            Ok(engine) => engine,
+            Err(e) => {
+                log::error!("auditwire: {e}; every event will be refused in this child");
+                Engine::broken(&self.config, e.to_string())
+            }
+        };
+        let fresh = Box::into_raw(Box::new(fresh));
         self.engine.store(fresh, Ordering::Release);
         self.pid.store(std::process::id(), Ordering::Relaxed);
         self.generation.store(generation, Ordering::Release);
@@ -344,8 +445,14 @@ impl Client {
     }
 
     /// Stops accepting events, delivers for up to `timeout`, then stops the workers;
-    /// returns how many accepted events were not delivered (lost: there is no spool).
+    /// returns how many accepted events were not delivered (with a spool they stay on disk:
+    /// see [`Client::shutdown_report`]).
     pub fn shutdown(&self, timeout: Duration) -> usize {
+        self.engine().shutdown(timeout).remaining
+    }
+
+    /// [`Client::shutdown`], telling apart events kept in the spool from events lost.
+    pub fn shutdown_report(&self, timeout: Duration) -> ShutdownReport {
         self.engine().shutdown(timeout)
     }
 
@@ -373,7 +480,10 @@ impl Client {
         Counters::bump(match &e {
             EmitError::Invalid(_) => &c.refused_invalid,
             EmitError::Closed => &c.refused_closed,
-            EmitError::QueueFull { .. } | EmitError::TooLarge { .. } => &c.refused_queue_full,
+            EmitError::QueueFull { .. }
+            | EmitError::TooLarge { .. }
+            | EmitError::SpoolFull { .. }
+            | EmitError::Spool(_) => &c.refused_queue_full,
         });
         e
     }
@@ -386,6 +496,9 @@ impl Client {
         organization_id: &str,
         key: IdempotencyKey,
     ) -> Result<Receipt, EmitError> {
+        if let Some(why) = &engine.broken {
+            return Err(self.refuse(engine, EmitError::Spool(why.clone())));
+        }
         let slot = Slot::new(key, organization_id);
         let env = Envelope::new(body, endpoint, slot.clone());
         match engine.shared.store.push(env, self.config.overflow) {

@@ -30,7 +30,8 @@ pub enum Outcome {
         /// Attempts made.
         attempts: u32,
     },
-    /// The client shut down before the event was delivered; without a spool it is lost.
+    /// The client shut down before the event was delivered: lost without a spool; with one it
+    /// stays on disk and the next client on that directory delivers it.
     Shutdown {
         /// Attempts made.
         attempts: u32,

@@ -4,14 +4,20 @@
 //! and `nack`; callers only `push`.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::config::Overflow;
-use super::envelope::Envelope;
+use super::envelope::{Envelope, IdempotencyKey};
 use super::errors::{EmitError, QueueLimit};
+use super::outcome::Outcome;
 use super::pause::PauseGate;
+use super::receipt::Slot;
+use super::spool::{now_ms, Spool};
+
+/// Rows loaded from the spool per read.
+const LOAD_BATCH: usize = 512;
 
 /// Where accepted events wait for a worker.
 pub(crate) trait EventStore: Send + Sync {
@@ -19,8 +25,8 @@ pub(crate) trait EventStore: Send + Sync {
     fn push(&self, env: Envelope, overflow: Overflow) -> Result<(), (EmitError, Envelope)>;
     /// Blocks until an event is due (and no pause is in force); `None` once stopped.
     fn take(&self) -> Option<Envelope>;
-    /// A taken event of `size` bytes has its outcome.
-    fn ack(&self, size: usize);
+    /// A taken event has its final outcome (with a spool: delete it or dead-letter it).
+    fn ack(&self, env: &Envelope, outcome: &Outcome);
     /// A taken event goes back to wait until `retry_at`; if the store has stopped it is
     /// returned instead, still in flight, for the caller to settle and `ack`.
     fn nack(&self, env: Envelope, retry_at: Instant) -> Option<Envelope>;
@@ -82,6 +88,24 @@ struct State {
     idle_waiters: usize,
     exited_workers: usize,
     pause: PauseGate,
+    /// Spool only: events on disk and not in memory, and those being written there.
+    disk_only: usize,
+    spilling: usize,
+    loading: bool,
+    rescan: bool,
+    rescan_pass: bool,
+    /// Spool rows up to this id are in memory, delivered, or being written (see `load`).
+    cursor: i64,
+    /// Spool rows held in memory (queued, delayed or in flight).
+    resident: HashSet<i64>,
+    /// Receipt slots of events spilled to disk, matched up when they are loaded.
+    spilled_slots: HashMap<i64, Arc<Slot>>,
+}
+
+impl State {
+    fn pending(&self) -> usize {
+        self.events + self.disk_only + self.spilling
+    }
 }
 
 /// The memory queue, bounded by events and bytes.
@@ -92,6 +116,7 @@ pub(crate) struct MemoryQueue {
     idle: Condvar,
     max_events: usize,
     max_bytes: usize,
+    spool: Option<Arc<Spool>>,
 }
 
 impl MemoryQueue {
@@ -103,7 +128,177 @@ impl MemoryQueue {
             idle: Condvar::new(),
             max_events,
             max_bytes,
+            spool: None,
         }
+    }
+
+    /// A queue in front of a disk spool: every event is written to the spool before `push`
+    /// returns; memory holds up to the bounds, the rest waits on disk.
+    pub(crate) fn with_spool(max_events: usize, max_bytes: usize, spool: Arc<Spool>) -> Self {
+        let q = MemoryQueue {
+            spool: Some(spool),
+            ..MemoryQueue::new(max_events, max_bytes)
+        };
+        let initial = q.spool.as_ref().map_or(0, |s| s.initial_pending());
+        q.lock().disk_only = initial;
+        q
+    }
+
+    fn push_spooled(
+        &self,
+        spool: &Spool,
+        mut env: Envelope,
+        overflow: Overflow,
+    ) -> Result<(), (EmitError, Envelope)> {
+        let size = env.size();
+        let mut st = self.lock();
+        let mut started: Option<Instant> = None;
+        let resident = loop {
+            if st.closed {
+                return Err((EmitError::Closed, env));
+            }
+            let disk_behind = st.disk_only + st.spilling > 0;
+            let Some(limit) = self.full(&st, size) else {
+                break !disk_behind;
+            };
+            let budget = match overflow {
+                Overflow::Spill => break false,
+                Overflow::Block(t) => t,
+                Overflow::Reject => Duration::ZERO,
+            };
+            let t0 = *started.get_or_insert_with(Instant::now);
+            let waited = t0.elapsed();
+            if waited >= budget {
+                return Err((EmitError::QueueFull { limit, waited }, env));
+            }
+            st.blocked_pushers += 1;
+            st = wait(&self.room, st, Some(budget - waited));
+            st.blocked_pushers -= 1;
+        };
+        if resident {
+            st.events += 1;
+            st.bytes += size;
+        } else {
+            st.spilling += 1;
+        }
+        drop(st);
+        let undo = |st: &mut State| {
+            if resident {
+                self.finished(st, size);
+            } else {
+                st.spilling -= 1;
+                if st.pending() == 0 && st.idle_waiters > 0 {
+                    self.idle.notify_all();
+                }
+            }
+        };
+        if !spool.reserve(size) {
+            undo(&mut self.lock());
+            let max_bytes = spool.max_bytes();
+            return Err((EmitError::SpoolFull { max_bytes }, env));
+        }
+        let id = match spool.insert(&env) {
+            Ok(id) => id,
+            Err(message) => {
+                spool.unreserve(size);
+                undo(&mut self.lock());
+                return Err((EmitError::Spool(message), env));
+            }
+        };
+        env.spool_id = Some(id);
+        let mut st = self.lock();
+        if st.stopping {
+            // Written, so accepted; it stays on disk for the next run.
+            undo(&mut st);
+            env.slot.complete(Outcome::Shutdown { attempts: 0 });
+            return Ok(());
+        }
+        if resident {
+            st.resident.insert(id);
+            st.ready.push_back(env);
+        } else {
+            st.spilling -= 1;
+            st.disk_only += 1;
+            st.spilled_slots.insert(id, env.slot.clone());
+        }
+        self.wake_worker(&mut st);
+        Ok(())
+    }
+
+    /// Loads rows from the spool into memory; the lock is released during the read.
+    fn load<'a>(&'a self, spool: &Spool, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        let limit = (self.max_events - st.events).min(LOAD_BATCH);
+        if std::mem::take(&mut st.rescan) {
+            st.cursor = 0;
+        }
+        let after = st.cursor;
+        st.loading = true;
+        drop(st);
+        let rows = spool.load(after, limit);
+        let mut st = self.lock();
+        st.loading = false;
+        self.work.notify_all();
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                log::error!("auditwire: cannot read the spool: {e}");
+                return wait(&self.work, st, Some(Duration::from_secs(1)));
+            }
+        };
+        if rows.is_empty() {
+            if st.rescan_pass {
+                // A full pass found nothing that is not already in memory.
+                st.rescan_pass = false;
+                st.disk_only = 0;
+                if st.pending() == 0 && st.idle_waiters > 0 {
+                    self.idle.notify_all();
+                }
+            } else {
+                st.rescan = true;
+                st.rescan_pass = true;
+            }
+            return st;
+        }
+        let now = Instant::now();
+        let wall = now_ms();
+        for row in rows {
+            if st.resident.contains(&row.id) {
+                st.cursor = st.cursor.max(row.id);
+                continue;
+            }
+            // A row is ours to load if it was adopted, or spilled and registered as such.
+            // Any other row is still between its commit and its registration (by the
+            // pushing thread, as resident or spilled): stop before it and come back.
+            let slot = match st.spilled_slots.remove(&row.id) {
+                Some(slot) => slot,
+                None if row.id <= spool.initial_max_id() => {
+                    Slot::new(IdempotencyKey::custom(&row.key), &row.organization_id)
+                }
+                None => break,
+            };
+            st.cursor = st.cursor.max(row.id);
+            let mut env = Envelope::new(row.body, row.endpoint, slot);
+            env.attempts = row.attempts;
+            env.accepted_ms = row.accepted_ms;
+            env.spool_id = Some(row.id);
+            st.resident.insert(row.id);
+            st.disk_only = st.disk_only.saturating_sub(1);
+            st.events += 1;
+            st.bytes += env.size();
+            if row.next_ms > wall {
+                let wait = Duration::from_millis((row.next_ms - wall).min(3_600_000) as u64);
+                st.seq += 1;
+                let seq = st.seq;
+                st.delayed.push(Delayed {
+                    at: now + wait,
+                    seq,
+                    env,
+                });
+            } else {
+                st.ready.push_back(env);
+            }
+        }
+        st
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -133,7 +328,7 @@ impl MemoryQueue {
         if st.blocked_pushers > 0 {
             self.room.notify_all();
         }
-        if st.events == 0 && st.idle_waiters > 0 {
+        if st.pending() == 0 && st.idle_waiters > 0 {
             self.idle.notify_all();
         }
     }
@@ -160,6 +355,9 @@ impl EventStore for MemoryQueue {
         if size > self.max_bytes {
             let max = self.max_bytes;
             return Err((EmitError::TooLarge { size, max }, env));
+        }
+        if let Some(spool) = &self.spool {
+            return self.push_spooled(spool, env, overflow);
         }
         let mut st = self.lock();
         let mut started: Option<Instant> = None;
@@ -199,6 +397,18 @@ impl EventStore for MemoryQueue {
             let now = Instant::now();
             let mut timeout = st.pause.remaining(now);
             if timeout.is_none() {
+                if let Some(spool) = &self.spool {
+                    // Read ahead from disk before memory runs dry, so that the other
+                    // workers keep sending while this one reads.
+                    if st.disk_only > 0
+                        && !st.loading
+                        && st.ready.len() < LOAD_BATCH / 2
+                        && st.events < self.max_events
+                    {
+                        st = self.load(spool, st);
+                        continue;
+                    }
+                }
                 let due = st.delayed.peek().is_some_and(|d| d.at <= now);
                 let env = if due {
                     st.delayed.pop().map(|d| d.env)
@@ -218,13 +428,34 @@ impl EventStore for MemoryQueue {
         }
     }
 
-    fn ack(&self, size: usize) {
+    fn ack(&self, env: &Envelope, outcome: &Outcome) {
+        if let (Some(spool), Some(id)) = (&self.spool, env.spool_id) {
+            match outcome {
+                Outcome::Delivered { .. } => spool.delete(id, env.size()),
+                Outcome::Rejected { error, attempts } => {
+                    spool.dead(id, "rejected", *attempts, error)
+                }
+                Outcome::Expired {
+                    last_error,
+                    attempts,
+                } => spool.dead(id, "expired", *attempts, last_error),
+                // Stays on disk for the next run.
+                Outcome::Shutdown { .. } => {}
+            }
+        }
         let mut st = self.lock();
         st.in_flight -= 1;
-        self.finished(&mut st, size);
+        if let Some(id) = env.spool_id {
+            st.resident.remove(&id);
+        }
+        self.finished(&mut st, env.size());
     }
 
     fn nack(&self, env: Envelope, retry_at: Instant) -> Option<Envelope> {
+        if let (Some(spool), Some(id)) = (&self.spool, env.spool_id) {
+            let after = retry_at.saturating_duration_since(Instant::now());
+            spool.attempted(id, env.attempts, now_ms() + after.as_millis() as i64);
+        }
         let mut st = self.lock();
         if st.stopping {
             // Still in flight: the caller settles it and then acks.
@@ -253,8 +484,8 @@ impl EventStore for MemoryQueue {
         let mut st = self.lock();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            if st.events == 0 || left.is_zero() {
-                return st.events;
+            if st.pending() == 0 || left.is_zero() {
+                return st.pending();
             }
             st.idle_waiters += 1;
             st = wait(&self.idle, st, Some(left));
@@ -277,6 +508,13 @@ impl EventStore for MemoryQueue {
         for env in &left {
             st.events -= 1;
             st.bytes -= env.size();
+            if let Some(id) = env.spool_id {
+                st.resident.remove(&id);
+            }
+        }
+        // Spilled events stay on disk; their receipts learn that now.
+        for (_, slot) in st.spilled_slots.drain() {
+            slot.complete(Outcome::Shutdown { attempts: 0 });
         }
         self.work.notify_all();
         self.room.notify_all();
@@ -286,7 +524,10 @@ impl EventStore for MemoryQueue {
 
     fn counts(&self) -> (usize, usize) {
         let st = self.lock();
-        (st.events - st.in_flight, st.in_flight)
+        (
+            st.events - st.in_flight + st.disk_only + st.spilling,
+            st.in_flight,
+        )
     }
 
     fn worker_exited(&self) {
@@ -372,7 +613,7 @@ mod tests {
         let consumer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(30));
             let e = q2.take().unwrap();
-            q2.ack(e.size());
+            q2.ack(&e, &Outcome::Shutdown { attempts: 0 });
         });
         q.push(env(10), Overflow::Block(Duration::from_secs(10)))
             .unwrap();
@@ -394,7 +635,7 @@ mod tests {
         let t1 = Instant::now();
         let e = q.take().unwrap();
         assert!(t1.elapsed() >= Duration::from_millis(50));
-        q.ack(e.size());
+        q.ack(&e, &Outcome::Shutdown { attempts: 0 });
         assert_eq!(q.wait_idle(Instant::now()), 0);
     }
 
@@ -417,7 +658,7 @@ mod tests {
         assert!(q.take().is_none());
         let back = q.nack(taken, Instant::now()).unwrap();
         assert_eq!(q.wait_idle(Instant::now()), 1);
-        q.ack(back.size());
+        q.ack(&back, &Outcome::Shutdown { attempts: 0 });
         assert_eq!(q.wait_idle(Instant::now()), 0);
     }
 }

@@ -19,8 +19,14 @@ pub struct Stats {
     pub rejected: u64,
     /// Events whose retry budget ran out.
     pub expired: u64,
-    /// Events left undelivered at shutdown (lost: there is no spool).
+    /// Events left undelivered at shutdown without a spool (lost).
     pub abandoned: u64,
+    /// Events left on disk at shutdown (spool): not lost, the next run delivers them.
+    pub spooled: u64,
+    /// Events taken over from the spool of a previous (dead) run.
+    pub adopted: u64,
+    /// Events delivered more than 24 h (the idempotency window) after they were accepted.
+    pub delivered_late: u64,
     /// `emit` calls refused because the event was invalid.
     pub refused_invalid: u64,
     /// `emit` calls refused because the queue was full (or the event too large for it).
@@ -32,8 +38,9 @@ pub struct Stats {
 impl Stats {
     /// Accepted events without an outcome yet.
     pub fn pending(&self) -> u64 {
-        self.accepted
-            .saturating_sub(self.delivered + self.rejected + self.expired + self.abandoned)
+        (self.accepted + self.adopted).saturating_sub(
+            self.delivered + self.rejected + self.expired + self.abandoned + self.spooled,
+        )
     }
 }
 
@@ -46,6 +53,9 @@ pub(crate) struct Counters {
     pub(crate) rejected: AtomicU64,
     pub(crate) expired: AtomicU64,
     pub(crate) abandoned: AtomicU64,
+    pub(crate) spooled: AtomicU64,
+    pub(crate) adopted: AtomicU64,
+    pub(crate) delivered_late: AtomicU64,
     pub(crate) refused_invalid: AtomicU64,
     pub(crate) refused_queue_full: AtomicU64,
     pub(crate) refused_closed: AtomicU64,
@@ -66,6 +76,9 @@ impl Counters {
             rejected: self.rejected.load(Relaxed),
             expired: self.expired.load(Relaxed),
             abandoned: self.abandoned.load(Relaxed),
+            spooled: self.spooled.load(Relaxed),
+            adopted: self.adopted.load(Relaxed),
+            delivered_late: self.delivered_late.load(Relaxed),
             refused_invalid: self.refused_invalid.load(Relaxed),
             refused_queue_full: self.refused_queue_full.load(Relaxed),
             refused_closed: self.refused_closed.load(Relaxed),

@@ -23,14 +23,24 @@ pub(crate) struct Shared {
     pub(crate) store: Box<dyn EventStore>,
     pub(crate) counters: Counters,
     pub(crate) policy: RetryPolicy,
+    /// Events live in a disk spool: undelivered ones at shutdown are kept, not lost.
+    pub(crate) durable: bool,
 }
+
+/// The API's idempotency window: events delivered later than this are counted.
+const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 impl Shared {
     /// Records an event's final outcome: counters, log, callback, receipt, then the queue.
     pub(crate) fn settle(&self, env: Envelope, outcome: Outcome) {
         let c = &self.counters;
         match &outcome {
-            Outcome::Delivered { .. } => Counters::bump(&c.delivered),
+            Outcome::Delivered { .. } => {
+                Counters::bump(&c.delivered);
+                if super::spool::now_ms() - env.accepted_ms > IDEMPOTENCY_WINDOW_MS {
+                    Counters::bump(&c.delivered_late);
+                }
+            }
             Outcome::Rejected { error, attempts } => {
                 Counters::bump(&c.rejected);
                 log::warn!(
@@ -50,6 +60,8 @@ impl Shared {
                     env.slot.organization_id
                 );
             }
+            // With a spool the event stays on disk; the engine counts it as spooled.
+            Outcome::Shutdown { .. } if self.durable => {}
             Outcome::Shutdown { .. } => Counters::bump(&c.abandoned),
         }
         if let Some(cb) = &self.config.on_outcome {
@@ -62,9 +74,8 @@ impl Shared {
                 log::error!("auditwire: the on_outcome callback panicked; ignored");
             }
         }
-        let size = env.size();
+        self.store.ack(&env, &outcome);
         env.slot.complete(outcome);
-        self.store.ack(size);
     }
 
     /// Settles events left behind at shutdown; they were never taken, so no `ack`.
@@ -72,7 +83,9 @@ impl Shared {
         for env in envs {
             let attempts = env.attempts;
             let outcome = Outcome::Shutdown { attempts };
-            Counters::bump(&self.counters.abandoned);
+            if !self.durable {
+                Counters::bump(&self.counters.abandoned);
+            }
             if let Some(cb) = &self.config.on_outcome {
                 let report = OutcomeReport {
                     organization_id: &env.slot.organization_id,

@@ -1,0 +1,1092 @@
+//! The disk spool: accepted events in SQLite (WAL) before `emit` returns.
+//!
+//! Layout: `spool_dir/run-<id>.db` is one owner run's database, `run-<id>.lock` its lock
+//! file, held with an exclusive `flock` for the life of the run. A new run adopts every
+//! run whose lock it can take (its owner is dead): the rows move into the new run's
+//! database in one transaction, then the old files are removed. A live owner's run is
+//! never touched. A file that is corrupt or from a newer schema is reported by name and
+//! left as it is.
+//!
+//! Writes are group commits: callers queue inserts and wait until the transaction holding
+//! them commits — the first of them commits for all (no thread hand-off when alone);
+//! deletes, retry bookkeeping and dead letters are queued without waiting and committed by
+//! a background thread (or with the next batch of inserts).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OpenFlags};
+
+use super::api_error::ApiError;
+use super::envelope::{Endpoint, Envelope};
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SPOOL_SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL,
+    organization_id TEXT NOT NULL,
+    endpoint INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    accepted_ms INTEGER NOT NULL,
+    next_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL,
+    organization_id TEXT NOT NULL,
+    endpoint INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL,
+    accepted_ms INTEGER NOT NULL,
+    dead_ms INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    code TEXT,
+    message TEXT NOT NULL,
+    errors TEXT,
+    request_id TEXT
+);
+";
+
+/// How much of a commit survives: the process being killed, or the machine losing power.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// A commit survives `kill -9` (WAL in the OS page cache, `synchronous=NORMAL`); the default.
+    #[default]
+    Process,
+    /// A commit is fsynced (`synchronous=FULL`, one fsync per group commit): survives power loss.
+    PowerLoss,
+}
+
+/// A spool file could not be used; names the file. The file is left untouched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpoolError {
+    /// The file or directory concerned.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SpoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "spool {}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for SpoolError {}
+
+fn err(path: &Path, message: impl fmt::Display) -> SpoolError {
+    SpoolError {
+        path: path.to_owned(),
+        message: message.to_string(),
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn endpoint_code(e: Endpoint) -> i64 {
+    match e {
+        Endpoint::Events => 0,
+        Endpoint::LegacyV1 => 1,
+    }
+}
+
+fn endpoint_from(code: i64) -> Endpoint {
+    if code == 1 {
+        Endpoint::LegacyV1
+    } else {
+        Endpoint::Events
+    }
+}
+
+/// A row read back from the spool.
+pub(crate) struct StoredRow {
+    pub(crate) id: i64,
+    pub(crate) key: String,
+    pub(crate) organization_id: String,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) body: Vec<u8>,
+    pub(crate) attempts: u32,
+    pub(crate) accepted_ms: i64,
+    pub(crate) next_ms: i64,
+}
+
+struct Insert {
+    seq: u64,
+    key: String,
+    organization_id: String,
+    endpoint: i64,
+    body: Vec<u8>,
+    accepted_ms: i64,
+}
+
+enum Op {
+    Delete {
+        id: i64,
+        size: u64,
+    },
+    Attempt {
+        id: i64,
+        attempts: u32,
+        next_ms: i64,
+    },
+    Dead {
+        id: i64,
+        outcome: &'static str,
+        attempts: u32,
+        error: Box<ApiError>,
+    },
+}
+
+#[derive(Default)]
+struct WriterState {
+    inserts: Vec<Insert>,
+    ops: Vec<Op>,
+    next_seq: u64,
+    done: HashMap<u64, Result<i64, String>>,
+    stop: bool,
+    stopped: bool,
+    /// A thread is committing a batch (holding the connection).
+    committing: bool,
+    /// Callers asleep waiting for their batch.
+    waiting: usize,
+    /// The number of the batch that new inserts join; bumped as a committer takes one.
+    batch: u64,
+}
+
+/// Group commit: the first caller to find no commit in progress commits everything queued
+/// (its own insert and those of callers that arrived meanwhile) on its own thread, then
+/// wakes them; one background thread commits deletes and retry bookkeeping when no caller
+/// is writing. One transaction at a time, so at most one writer.
+struct Writer {
+    state: Mutex<WriterState>,
+    conn: Mutex<Connection>,
+    /// Wakes the background thread.
+    work: Condvar,
+    /// Callers of even and odd batches wait apart, so a commit wakes only its own batch.
+    committed: [Condvar; 2],
+    bytes: Arc<AtomicU64>,
+    path: PathBuf,
+    /// A connection of its own for checkpoints, run by the background thread so that no
+    /// caller's commit waits for one (automatic checkpoints are off on `conn`).
+    checkpointer: Mutex<Connection>,
+    /// Commits since the last checkpoint.
+    commits: AtomicU64,
+}
+
+impl Writer {
+    fn lock(&self) -> MutexGuard<'_, WriterState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Commits everything queued as one transaction; call with `committing` false. Returns
+    /// with the state lock held again.
+    fn commit_round<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, WriterState>,
+    ) -> MutexGuard<'a, WriterState> {
+        st.committing = true;
+        let batch = st.batch;
+        st.batch += 1;
+        let inserts = std::mem::take(&mut st.inserts);
+        let ops = std::mem::take(&mut st.ops);
+        drop(st);
+        let result = {
+            let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+            commit(&mut conn, &inserts, &ops)
+        };
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        let mut st = self.lock();
+        st.committing = false;
+        match result {
+            Ok((ids, freed)) => {
+                self.bytes.fetch_sub(freed, Ordering::AcqRel);
+                for (ins, id) in inserts.iter().zip(ids) {
+                    st.done.insert(ins.seq, Ok(id));
+                }
+            }
+            Err(e) => {
+                log::error!("auditwire: spool {} write failed: {e}", self.path.display());
+                for ins in &inserts {
+                    st.done
+                        .insert(ins.seq, Err(format!("spool write failed: {e}")));
+                }
+            }
+        }
+        if !inserts.is_empty() {
+            self.committed[(batch % 2) as usize].notify_all();
+        }
+        if !st.inserts.is_empty() {
+            // A caller of the next batch takes over as committer.
+            self.committed[((batch + 1) % 2) as usize].notify_one();
+        } else if !st.ops.is_empty() || st.stop {
+            self.work.notify_one();
+        }
+        st
+    }
+}
+
+/// One owner run's spool: its database, its lock, its writer thread.
+pub(crate) struct Spool {
+    db_path: PathBuf,
+    _lock: File,
+    writer: Arc<Writer>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    reader: Mutex<Connection>,
+    initial_max_id: i64,
+    max_bytes: u64,
+    bytes: Arc<AtomicU64>,
+    initial_pending: usize,
+}
+
+fn open_conn(path: &Path, durability: Durability) -> Result<Connection, SpoolError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| err(path, e))?;
+    let sync = match durability {
+        Durability::Process => "NORMAL",
+        Durability::PowerLoss => "FULL",
+    };
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| err(path, e))?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync};"
+    ))
+    .map_err(|e| err(path, e))?;
+    Ok(conn)
+}
+
+/// Checks an existing spool database's version; an error names the file.
+fn check_version(conn: &Connection, path: &Path) -> Result<(), SpoolError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| {
+            err(
+                path,
+                format!("unreadable (corrupt or not a spool database): {e}"),
+            )
+        })?;
+    if version > SPOOL_SCHEMA_VERSION {
+        return Err(err(
+            path,
+            format!(
+                "written by a newer auditwire (spool schema {version}, this version reads up to {SPOOL_SCHEMA_VERSION}); left untouched"
+            ),
+        ));
+    }
+    if version < 1 {
+        return Err(err(
+            path,
+            "not an auditwire spool database (no schema version); left untouched",
+        ));
+    }
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('events','dead_letters')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| err(path, format!("unreadable (corrupt?): {e}")))?;
+    if tables != 2 {
+        return Err(err(path, "missing spool tables (corrupt?); left untouched"));
+    }
+    Ok(())
+}
+
+fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
+/// Takes the exclusive lock without waiting: `Ok(false)` when a live process holds it.
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a file descriptor we own.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            Ok(false)
+        } else {
+            Err(e)
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(true)
+    }
+}
+
+/// The run databases in a spool directory, sorted.
+pub(crate) fn run_files(dir: &Path) -> Result<Vec<PathBuf>, SpoolError> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(err(dir, e)),
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("run-") && name.ends_with(".db") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn lock_path_of(db: &Path) -> PathBuf {
+    db.with_extension("lock")
+}
+
+fn remove_run_files(db: &Path) {
+    for suffix in ["-wal", "-shm"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+    let _ = std::fs::remove_file(db);
+    let _ = std::fs::remove_file(lock_path_of(db));
+}
+
+/// A dead owner's run, locked by us; `None` when its owner is alive.
+pub(crate) fn lock_dead_run(db: &Path) -> Result<Option<File>, SpoolError> {
+    let lock_path = lock_path_of(db);
+    let file = create_private(&lock_path).map_err(|e| err(&lock_path, e))?;
+    match try_lock(&file) {
+        Ok(true) => Ok(Some(file)),
+        Ok(false) => Ok(None),
+        Err(e) => Err(err(&lock_path, e)),
+    }
+}
+
+impl Spool {
+    /// Creates this run's database in `dir` and adopts the runs of dead owners.
+    pub(crate) fn open(
+        dir: &Path,
+        max_bytes: u64,
+        durability: Durability,
+    ) -> Result<Spool, SpoolError> {
+        create_dir(dir)?;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let db_path = dir.join(format!("run-{}.db", &id[..16]));
+        let lock_path = lock_path_of(&db_path);
+        let lock = create_private(&lock_path).map_err(|e| err(&lock_path, e))?;
+        if !try_lock(&lock).map_err(|e| err(&lock_path, e))? {
+            return Err(err(&lock_path, "locked by another process"));
+        }
+        create_private(&db_path).map_err(|e| err(&db_path, e))?;
+        let setup = || -> Result<Connection, SpoolError> {
+            let conn = open_conn(&db_path, durability)?;
+            conn.execute_batch(SCHEMA).map_err(|e| err(&db_path, e))?;
+            conn.pragma_update(None, "user_version", SPOOL_SCHEMA_VERSION)
+                .map_err(|e| err(&db_path, e))?;
+            Ok(conn)
+        };
+        let conn = match setup() {
+            Ok(c) => c,
+            Err(e) => {
+                remove_run_files(&db_path);
+                return Err(e);
+            }
+        };
+        // Adopt dead owners' runs; a bad file stops us (reported, untouched).
+        let adopted = (|| {
+            for other in run_files(dir)? {
+                if other == db_path {
+                    continue;
+                }
+                adopt(&conn, &other)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = adopted {
+            drop(conn);
+            remove_run_files(&db_path);
+            return Err(e);
+        }
+        let (pending, bytes, initial_max_id): (i64, i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM events),
+                        (SELECT coalesce(sum(length(body)),0) FROM events)
+                      + (SELECT coalesce(sum(length(body)),0) FROM dead_letters),
+                        (SELECT coalesce(max(id),0) FROM events)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| err(&db_path, e))?;
+        let reader = open_conn(&db_path, durability)?;
+        let bytes = Arc::new(AtomicU64::new(bytes.max(0) as u64));
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|e| err(&db_path, e))?;
+        let checkpointer = open_conn(&db_path, durability)?;
+        let writer = Arc::new(Writer {
+            checkpointer: Mutex::new(checkpointer),
+            commits: AtomicU64::new(0),
+            state: Mutex::default(),
+            conn: Mutex::new(conn),
+            work: Condvar::new(),
+            committed: [Condvar::new(), Condvar::new()],
+            bytes: bytes.clone(),
+            path: db_path.clone(),
+        });
+        let thread = {
+            let writer = writer.clone();
+            std::thread::Builder::new()
+                .name("auditwire-spool-writer".into())
+                .spawn(move || background_loop(&writer))
+                .map_err(|e| err(&db_path, format!("cannot start the writer thread: {e}")))?
+        };
+        Ok(Spool {
+            db_path,
+            _lock: lock,
+            writer,
+            thread: Mutex::new(Some(thread)),
+            reader: Mutex::new(reader),
+            initial_max_id,
+            max_bytes,
+            bytes,
+            initial_pending: pending.max(0) as usize,
+        })
+    }
+
+    /// The highest row id on disk when the run started: rows up to it are adopted ones.
+    pub(crate) fn initial_max_id(&self) -> i64 {
+        self.initial_max_id
+    }
+
+    /// Rows already on disk when the run started (adopted).
+    pub(crate) fn initial_pending(&self) -> usize {
+        self.initial_pending
+    }
+
+    /// Reserves room for `size` bytes; `false` when the spool is full.
+    pub(crate) fn reserve(&self, size: usize) -> bool {
+        let size = size as u64;
+        let mut cur = self.bytes.load(Ordering::Relaxed);
+        loop {
+            if cur.saturating_add(size) > self.max_bytes {
+                return false;
+            }
+            match self.bytes.compare_exchange_weak(
+                cur,
+                cur + size,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// Returns a reservation that was not used.
+    pub(crate) fn unreserve(&self, size: usize) {
+        self.bytes.fetch_sub(size as u64, Ordering::AcqRel);
+    }
+
+    /// The spool's byte bound.
+    pub(crate) fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Writes the event and waits until its transaction has committed; returns its row id.
+    pub(crate) fn insert(&self, env: &Envelope) -> Result<i64, String> {
+        let mut st = self.writer.lock();
+        if st.stop {
+            return Err("the spool is closed".into());
+        }
+        st.next_seq += 1;
+        let seq = st.next_seq;
+        st.inserts.push(Insert {
+            seq,
+            key: env.key().to_owned(),
+            organization_id: env.slot.organization_id.to_string(),
+            endpoint: endpoint_code(env.endpoint),
+            body: env.body.clone(),
+            accepted_ms: env.accepted_ms,
+        });
+        let cv = &self.writer.committed[(st.batch % 2) as usize];
+        let mut yielded = false;
+        loop {
+            if let Some(r) = st.done.remove(&seq) {
+                return r;
+            }
+            if st.stopped {
+                return Err("the spool writer stopped".into());
+            }
+            if !st.committing {
+                if st.waiting > 0 && !yielded {
+                    // Others are queued behind: let runnable callers join this batch.
+                    yielded = true;
+                    drop(st);
+                    std::thread::yield_now();
+                    st = self.writer.lock();
+                    continue;
+                }
+                st = self.writer.commit_round(st);
+                continue;
+            }
+            st.waiting += 1;
+            st = cv.wait(st).unwrap_or_else(PoisonError::into_inner);
+            st.waiting -= 1;
+        }
+    }
+
+    fn op(&self, op: Op) {
+        let mut st = self.writer.lock();
+        if st.stopped {
+            return;
+        }
+        st.ops.push(op);
+        if !st.committing && st.ops.len() == 1 {
+            self.writer.work.notify_one();
+        }
+    }
+
+    /// The event was delivered: remove it.
+    pub(crate) fn delete(&self, id: i64, size: usize) {
+        self.op(Op::Delete {
+            id,
+            size: size as u64,
+        });
+    }
+
+    /// Records an attempt and when the next one is due.
+    pub(crate) fn attempted(&self, id: i64, attempts: u32, next_ms: i64) {
+        self.op(Op::Attempt {
+            id,
+            attempts,
+            next_ms,
+        });
+    }
+
+    /// Moves the event to the dead letters with the server's answer.
+    pub(crate) fn dead(&self, id: i64, outcome: &'static str, attempts: u32, error: &ApiError) {
+        self.op(Op::Dead {
+            id,
+            outcome,
+            attempts,
+            error: Box::new(error.clone()),
+        });
+    }
+
+    /// Reads up to `limit` rows with ids above `after`, in id order.
+    pub(crate) fn load(&self, after: i64, limit: usize) -> Result<Vec<StoredRow>, SpoolError> {
+        let guard = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stmt = guard
+            .prepare_cached(
+                "SELECT id, idempotency_key, organization_id, endpoint, body, attempts, accepted_ms, next_ms
+                 FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(|e| err(&self.db_path, e))?;
+        let rows = stmt
+            .query_map(params![after, limit as i64], |r| {
+                Ok(StoredRow {
+                    id: r.get(0)?,
+                    key: r.get(1)?,
+                    organization_id: r.get(2)?,
+                    endpoint: endpoint_from(r.get(3)?),
+                    body: r.get(4)?,
+                    attempts: r.get::<_, i64>(5)?.clamp(0, u32::MAX as i64) as u32,
+                    accepted_ms: r.get(6)?,
+                    next_ms: r.get(7)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| err(&self.db_path, e))?;
+        Ok(rows)
+    }
+
+    /// Waits (up to `deadline`) for queued writes to commit, then stops the writer. Returns
+    /// the events still on disk, or `None` if that could not be read.
+    pub(crate) fn close(&self, deadline: Instant) -> Option<usize> {
+        {
+            let mut st = self.writer.lock();
+            st.stop = true;
+            self.writer.work.notify_one();
+            while !st.stopped {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                st = self.writer.committed[0]
+                    .wait_timeout(st, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            if !st.stopped {
+                return None;
+            }
+        }
+        if let Some(h) = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = h.join();
+        }
+        let guard = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let counts: Option<(i64, i64)> = guard
+            .query_row(
+                "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM dead_letters)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .ok();
+        drop(guard);
+        let (pending, dead) = counts?;
+        if pending == 0 && dead == 0 {
+            // Nothing left: remove this run's files, the lock file last (we hold its lock).
+            remove_run_files(&self.db_path);
+        }
+        Some(pending.max(0) as usize)
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let mut st = self.writer.lock();
+        st.stop = true;
+        self.writer.work.notify_one();
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<(), SpoolError> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(|e| err(dir, e))
+}
+
+/// Moves a dead owner's rows into `conn`'s database and removes its files.
+fn adopt(conn: &Connection, other: &Path) -> Result<(), SpoolError> {
+    let Some(lock) = lock_dead_run(other)? else {
+        return Ok(());
+    };
+    if !other.exists() {
+        // Its owner finished and removed it while we looked: nothing to adopt.
+        let _ = std::fs::remove_file(lock_path_of(other));
+        return Ok(());
+    }
+    {
+        let old = Connection::open_with_flags(other, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| err(other, format!("cannot open: {e}; left untouched")))?;
+        check_version(&old, other)?;
+    }
+    let path = other.to_string_lossy().into_owned();
+    let run = || -> rusqlite::Result<(usize, usize)> {
+        conn.execute("ATTACH DATABASE ?1 AS old", [&path])?;
+        let moved = (|| {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let n = conn.execute(
+                "INSERT INTO main.events (idempotency_key, organization_id, endpoint, body, attempts, accepted_ms, next_ms)
+                 SELECT idempotency_key, organization_id, endpoint, body, attempts, accepted_ms, 0
+                 FROM old.events ORDER BY id",
+                [],
+            )?;
+            let d = conn.execute(
+                "INSERT INTO main.dead_letters (idempotency_key, organization_id, endpoint, body, attempts, accepted_ms, dead_ms, outcome, status, code, message, errors, request_id)
+                 SELECT idempotency_key, organization_id, endpoint, body, attempts, accepted_ms, dead_ms, outcome, status, code, message, errors, request_id
+                 FROM old.dead_letters ORDER BY id",
+                [],
+            )?;
+            conn.execute_batch("COMMIT")?;
+            Ok((n, d))
+        })();
+        if moved.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        let _ = conn.execute("DETACH DATABASE old", []);
+        moved
+    };
+    let (n, d) = run().map_err(|e| err(other, format!("cannot adopt: {e}; left untouched")))?;
+    log::info!(
+        "auditwire: adopted {n} pending event(s) and {d} dead letter(s) from {}",
+        other.display()
+    );
+    remove_run_files(other);
+    drop(lock);
+    Ok(())
+}
+
+/// How often the background thread checkpoints the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Commits queued deletes and bookkeeping when no caller is committing; ends on `stop`
+/// once everything queued is written.
+fn background_loop(writer: &Writer) {
+    let mut st = writer.lock();
+    let mut last_checkpoint = Instant::now();
+    loop {
+        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY
+            && writer.commits.load(Ordering::Relaxed) > 0
+        {
+            drop(st);
+            writer.commits.store(0, Ordering::Relaxed);
+            let conn = writer
+                .checkpointer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                log::debug!("auditwire: spool checkpoint: {e}");
+            }
+            drop(conn);
+            last_checkpoint = Instant::now();
+            st = writer.lock();
+        }
+        if st.committing || (st.inserts.is_empty() && st.ops.is_empty()) {
+            if st.stop && !st.committing {
+                st.stopped = true;
+                for cv in &writer.committed {
+                    cv.notify_all();
+                }
+                return;
+            }
+            st = writer
+                .work
+                .wait_timeout(st, Duration::from_millis(50))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            continue;
+        }
+        st = writer.commit_round(st);
+    }
+}
+
+fn commit(
+    conn: &mut Connection,
+    inserts: &[Insert],
+    ops: &[Op],
+) -> rusqlite::Result<(Vec<i64>, u64)> {
+    let tx = conn.transaction()?;
+    let mut ids = Vec::with_capacity(inserts.len());
+    let mut freed = 0u64;
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO events (idempotency_key, organization_id, endpoint, body, accepted_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for i in inserts {
+            ins.execute(params![
+                i.key,
+                i.organization_id,
+                i.endpoint,
+                i.body,
+                i.accepted_ms
+            ])?;
+            ids.push(tx.last_insert_rowid());
+        }
+        let mut del = tx.prepare_cached("DELETE FROM events WHERE id = ?1")?;
+        let mut upd =
+            tx.prepare_cached("UPDATE events SET attempts = ?2, next_ms = ?3 WHERE id = ?1")?;
+        let mut dead = tx.prepare_cached(
+            "INSERT INTO dead_letters (idempotency_key, organization_id, endpoint, body, attempts, accepted_ms, dead_ms, outcome, status, code, message, errors, request_id)
+             SELECT idempotency_key, organization_id, endpoint, body, ?2, accepted_ms, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM events WHERE id = ?1",
+        )?;
+        for op in ops {
+            match op {
+                Op::Delete { id, size } => {
+                    if del.execute([id])? > 0 {
+                        freed += size;
+                    }
+                }
+                Op::Attempt {
+                    id,
+                    attempts,
+                    next_ms,
+                } => {
+                    upd.execute(params![id, attempts, next_ms])?;
+                }
+                Op::Dead {
+                    id,
+                    outcome,
+                    attempts,
+                    error,
+                } => {
+                    let errors = error.errors.as_ref().map(|v| v.to_string());
+                    dead.execute(params![
+                        id,
+                        attempts,
+                        now_ms(),
+                        outcome,
+                        error.status,
+                        error.code,
+                        error.message,
+                        errors,
+                        error.request_id
+                    ])?;
+                    del.execute([id])?;
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    Ok((ids, freed))
+}
+
+// ---------------------------------------------------------------------------------------
+// Offline inspection for the CLI: status, dead letters, retry.
+
+/// One run database in a spool directory, as `spool status` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpoolRun {
+    /// The database file.
+    pub path: PathBuf,
+    /// A live process owns it (its lock is held).
+    pub live: bool,
+    /// Events waiting for delivery.
+    pub pending: u64,
+    /// Events in the dead-letter table.
+    pub dead_letters: u64,
+    /// When the oldest pending event was first accepted (Unix milliseconds).
+    pub oldest_accepted_ms: Option<i64>,
+    /// Bytes on disk (database and its WAL).
+    pub size_bytes: u64,
+    /// Why the file could not be read, if it could not (it is left untouched).
+    pub error: Option<String>,
+}
+
+/// The state of a spool directory: one entry per run database.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpoolStatus {
+    /// Every run database found.
+    pub runs: Vec<SpoolRun>,
+}
+
+impl SpoolStatus {
+    /// Pending events across runs.
+    pub fn pending(&self) -> u64 {
+        self.runs.iter().map(|r| r.pending).sum()
+    }
+    /// Dead letters across runs.
+    pub fn dead_letters(&self) -> u64 {
+        self.runs.iter().map(|r| r.dead_letters).sum()
+    }
+    /// The oldest pending event's first-accepted time (Unix milliseconds).
+    pub fn oldest_accepted_ms(&self) -> Option<i64> {
+        self.runs.iter().filter_map(|r| r.oldest_accepted_ms).min()
+    }
+    /// Bytes on disk across runs.
+    pub fn size_bytes(&self) -> u64 {
+        self.runs.iter().map(|r| r.size_bytes).sum()
+    }
+}
+
+/// An event the API refused (or whose retry budget ran out), with the server's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadLetter {
+    /// The run database holding it.
+    pub path: PathBuf,
+    /// The idempotency key.
+    pub idempotency_key: String,
+    /// The organization.
+    pub organization_id: String,
+    /// The request body.
+    pub body: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// First accepted (Unix milliseconds).
+    pub accepted_ms: i64,
+    /// Moved to the dead letters (Unix milliseconds).
+    pub dead_ms: i64,
+    /// `rejected` or `expired`.
+    pub outcome: String,
+    /// The HTTP status, if there was a response.
+    pub status: Option<u16>,
+    /// The server's error code.
+    pub code: Option<String>,
+    /// The server's message.
+    pub message: String,
+    /// The server's `errors` JSON.
+    pub errors: Option<String>,
+    /// The server's request id.
+    pub request_id: Option<String>,
+}
+
+fn file_size(p: &Path) -> u64 {
+    let mut total = std::fs::metadata(p).map_or(0, |m| m.len());
+    let mut wal = p.as_os_str().to_owned();
+    wal.push("-wal");
+    total += std::fs::metadata(PathBuf::from(wal)).map_or(0, |m| m.len());
+    total
+}
+
+fn is_live(db: &Path) -> bool {
+    let lock_path = lock_path_of(db);
+    match File::open(&lock_path) {
+        Ok(f) => !try_lock(&f).unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+fn open_read(db: &Path) -> Result<Connection, SpoolError> {
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| err(db, e))?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| err(db, e))?;
+    check_version(&conn, db)?;
+    Ok(conn)
+}
+
+/// Reads a spool directory without changing it.
+pub fn spool_status(dir: &Path) -> Result<SpoolStatus, SpoolError> {
+    if !dir.is_dir() {
+        return Err(err(dir, "no such directory"));
+    }
+    let mut status = SpoolStatus::default();
+    for path in run_files(dir)? {
+        let mut run = SpoolRun {
+            live: is_live(&path),
+            size_bytes: file_size(&path),
+            path: path.clone(),
+            pending: 0,
+            dead_letters: 0,
+            oldest_accepted_ms: None,
+            error: None,
+        };
+        let read = open_read(&path).and_then(|c| {
+            c.query_row(
+                "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM dead_letters),
+                        (SELECT min(accepted_ms) FROM events)",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                    ))
+                },
+            )
+            .map_err(|e| err(&path, e))
+        });
+        match read {
+            Ok((p, d, o)) => {
+                run.pending = p.max(0) as u64;
+                run.dead_letters = d.max(0) as u64;
+                run.oldest_accepted_ms = o;
+            }
+            Err(e) => run.error = Some(e.message),
+        }
+        status.runs.push(run);
+    }
+    Ok(status)
+}
+
+/// Lists the dead letters of every run in a spool directory.
+pub fn spool_dead_letters(dir: &Path) -> Result<Vec<DeadLetter>, SpoolError> {
+    if !dir.is_dir() {
+        return Err(err(dir, "no such directory"));
+    }
+    let mut out = Vec::new();
+    for path in run_files(dir)? {
+        let conn = open_read(&path)?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT idempotency_key, organization_id, body, attempts, accepted_ms, dead_ms, outcome,
+                        status, code, message, errors, request_id FROM dead_letters ORDER BY id",
+            )
+            .map_err(|e| err(&path, e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let body: Vec<u8> = r.get(2)?;
+                Ok(DeadLetter {
+                    path: path.clone(),
+                    idempotency_key: r.get(0)?,
+                    organization_id: r.get(1)?,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                    attempts: r.get::<_, i64>(3)?.clamp(0, u32::MAX as i64) as u32,
+                    accepted_ms: r.get(4)?,
+                    dead_ms: r.get(5)?,
+                    outcome: r.get(6)?,
+                    status: r
+                        .get::<_, Option<i64>>(7)?
+                        .and_then(|s| u16::try_from(s).ok()),
+                    code: r.get(8)?,
+                    message: r.get(9)?,
+                    errors: r.get(10)?,
+                    request_id: r.get(11)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| err(&path, e))?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// What `spool retry` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RetryReport {
+    /// Dead letters moved back to pending.
+    pub moved: u64,
+    /// Runs skipped because a live process owns them.
+    pub skipped_live: Vec<PathBuf>,
+}
+
+/// Moves every dead letter back to pending (attempts reset), in runs no live process owns.
+pub fn spool_retry(dir: &Path) -> Result<RetryReport, SpoolError> {
+    if !dir.is_dir() {
+        return Err(err(dir, "no such directory"));
+    }
+    let mut report = RetryReport::default();
+    for path in run_files(dir)? {
+        let Some(lock) = lock_dead_run(&path)? else {
+            report.skipped_live.push(path);
+            continue;
+        };
+        let mut conn = open_conn(&path, Durability::PowerLoss)?;
+        check_version(&conn, &path)?;
+        let tx = conn.transaction().map_err(|e| err(&path, e))?;
+        let n = tx
+            .execute(
+                "INSERT INTO events (idempotency_key, organization_id, endpoint, body, attempts, accepted_ms, next_ms)
+                 SELECT idempotency_key, organization_id, endpoint, body, 0, accepted_ms, 0 FROM dead_letters ORDER BY id",
+                [],
+            )
+            .map_err(|e| err(&path, e))?;
+        tx.execute("DELETE FROM dead_letters", [])
+            .map_err(|e| err(&path, e))?;
+        tx.commit().map_err(|e| err(&path, e))?;
+        report.moved += n as u64;
+        drop(conn);
+        drop(lock);
+    }
+    Ok(report)
+}

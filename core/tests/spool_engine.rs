@@ -1,0 +1,298 @@
+//! The disk spool inside the engine: shutdown keeps events, adoption, locks, bounds, bad files.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use auditwire::{
+    Actor, Backoff, Client, Config, ConfigBuilder, ConfigError, Context, EmitError, EmitOptions,
+    Event, Target, Timestamp,
+};
+
+const KEY: &str = "sk_test_spool_secret";
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let p = std::env::temp_dir().join(format!(
+            "auditwire-core-{tag}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        Scratch(p)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Answers every request with 201 and records its `Idempotency-Key`.
+fn accepting_server() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let keys = Arc::new(Mutex::new(Vec::new()));
+    let k2 = keys.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let keys = k2.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut out = stream;
+                loop {
+                    let (mut len, mut key) = (0usize, String::new());
+                    loop {
+                        let mut line = String::new();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(v) = lower.strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                        if lower.starts_with("idempotency-key:") {
+                            key = line["idempotency-key:".len()..].trim().to_owned();
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    keys.lock().unwrap().push(key);
+                    let reply = "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 16\r\n\r\n{\"success\":true}";
+                    if out.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, keys)
+}
+
+/// A URL nothing listens on.
+fn dead_url() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
+}
+
+fn builder(url: &str, dir: &Path) -> ConfigBuilder {
+    Config::builder()
+        .api_key(KEY)
+        .base_url(url)
+        .ignore_env(true)
+        .spool_dir(dir)
+        .workers(2)
+        .shutdown_timeout(Duration::ZERO)
+        .backoff(Backoff {
+            base: Duration::from_millis(20),
+            factor: 2.0,
+            cap: Duration::from_millis(200),
+        })
+}
+
+fn event() -> Event {
+    Event {
+        action: "user.signed_in".into(),
+        occurred_at: Timestamp::parse("2026-02-02T16:35:39.317Z").unwrap(),
+        version: None,
+        actor: Actor::new("user_1", "user"),
+        targets: vec![Target::new("team_1", "team")],
+        context: Context::new("1.2.3.4"),
+        metadata: None,
+    }
+}
+
+fn emit_n(c: &Client, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            c.emit("org_1", &event(), EmitOptions::default())
+                .unwrap()
+                .idempotency_key()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn shutdown_keeps_undelivered_events_and_the_next_client_delivers_them() {
+    let dir = Scratch::new("adopt");
+    let a = Client::try_new(builder(&dead_url(), &dir.0).build().unwrap()).unwrap();
+    let keys = emit_n(&a, 50);
+    let report = a.shutdown_report(Duration::from_millis(100));
+    assert_eq!((report.spooled, report.lost, report.remaining), (50, 0, 50));
+    let s = a.stats();
+    assert_eq!((s.spooled, s.abandoned), (50, 0), "{s:?}");
+    drop(a);
+    let status = auditwire::spool_status(&dir.0).unwrap();
+    assert_eq!(status.pending(), 50);
+    assert!(!status.runs[0].live);
+
+    let (url, seen) = accepting_server();
+    let b = Client::try_new(builder(&url, &dir.0).build().unwrap()).unwrap();
+    assert_eq!(b.stats().adopted, 50);
+    assert_eq!(b.flush(Duration::from_secs(10)), 0, "{:?}", b.stats());
+    assert_eq!(b.stats().delivered, 50);
+    let sent: HashSet<String> = seen.lock().unwrap().iter().cloned().collect();
+    assert_eq!(sent, keys.into_iter().collect::<HashSet<_>>());
+    let report = b.shutdown_report(Duration::from_secs(1));
+    assert_eq!(report.spooled, 0);
+    // An empty run removes its files.
+    assert!(auditwire::spool_status(&dir.0).unwrap().runs.is_empty());
+}
+
+#[test]
+fn a_live_owners_events_are_never_taken() {
+    let dir = Scratch::new("live");
+    let a = Client::try_new(builder(&dead_url(), &dir.0).build().unwrap()).unwrap();
+    emit_n(&a, 10);
+    let (url, seen) = accepting_server();
+    let b = Client::try_new(builder(&url, &dir.0).build().unwrap()).unwrap();
+    assert_eq!(b.stats().adopted, 0);
+    assert_eq!(b.flush(Duration::from_millis(300)), 0);
+    assert!(seen.lock().unwrap().is_empty());
+    let status = auditwire::spool_status(&dir.0).unwrap();
+    assert_eq!(status.runs.iter().filter(|r| r.live).count(), 2);
+    assert_eq!(a.shutdown_report(Duration::ZERO).spooled, 10);
+    drop(a);
+    let c = Client::try_new(builder(&url, &dir.0).build().unwrap()).unwrap();
+    assert_eq!(c.stats().adopted, 10);
+    assert_eq!(c.flush(Duration::from_secs(10)), 0);
+    assert_eq!(seen.lock().unwrap().len(), 10);
+}
+
+#[test]
+fn a_full_spool_refuses_with_spool_full() {
+    let dir = Scratch::new("full");
+    let c = Client::try_new(
+        builder(&dead_url(), &dir.0)
+            .spool_max_bytes(4096)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut accepted = 0;
+    let err = loop {
+        match c.emit("org_1", &event(), EmitOptions::default()) {
+            Ok(_) => accepted += 1,
+            Err(e) => break e,
+        }
+        assert!(accepted < 1000, "the spool bound was never reached");
+    };
+    assert!(
+        matches!(err, EmitError::SpoolFull { max_bytes: 4096 }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("spool_max_bytes"));
+    assert!(accepted > 0);
+    let s = c.stats();
+    assert_eq!((s.accepted, s.refused_queue_full), (accepted, 1));
+    assert_eq!(c.shutdown_report(Duration::ZERO).spooled, accepted as usize);
+}
+
+#[test]
+fn memory_full_spills_to_disk_and_everything_is_delivered() {
+    let dir = Scratch::new("spill");
+    let (url, seen) = accepting_server();
+    let c = Client::try_new(builder(&url, &dir.0).queue_capacity(10).build().unwrap()).unwrap();
+    let c = Arc::new(c);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                (0..125)
+                    .map(|_| c.emit("org_1", &event(), EmitOptions::default()).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let receipts: Vec<_> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(c.flush(Duration::from_secs(20)), 0, "{:?}", c.stats());
+    for r in &receipts {
+        let o = r
+            .wait(Duration::from_secs(5))
+            .expect("every receipt completes");
+        assert!(o.is_delivered(), "{o}");
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 500, "each event sent exactly once");
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 500);
+}
+
+fn spool_error(dir: &Path) -> String {
+    match Client::try_new(builder(&dead_url(), dir).build().unwrap()) {
+        Err(e @ ConfigError::Spool(_)) => e.to_string(),
+        Err(e) => panic!("unexpected {e}"),
+        Ok(_) => panic!("a bad spool file was accepted"),
+    }
+}
+
+#[test]
+fn corrupt_and_newer_files_are_reported_by_name_and_left_untouched() {
+    let dir = Scratch::new("bad");
+    let bad = dir.0.join("run-corrupt.db");
+    std::fs::write(&bad, b"this is not a database, just some bytes....").unwrap();
+    let msg = spool_error(&dir.0);
+    assert!(msg.contains("run-corrupt.db"), "{msg}");
+    assert_eq!(
+        std::fs::read(&bad).unwrap(),
+        b"this is not a database, just some bytes...."
+    );
+    std::fs::remove_file(&bad).unwrap();
+    let _ = std::fs::remove_file(dir.0.join("run-corrupt.lock"));
+
+    let newer = dir.0.join("run-newer.db");
+    {
+        let c = rusqlite::Connection::open(&newer).unwrap();
+        c.execute_batch("CREATE TABLE events(x); PRAGMA user_version = 99;")
+            .unwrap();
+    }
+    let before = std::fs::read(&newer).unwrap();
+    let msg = spool_error(&dir.0);
+    assert!(
+        msg.contains("run-newer.db") && msg.contains("newer"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(&newer).unwrap(), before);
+    // No run of ours is left behind by the failed start.
+    let runs = std::fs::read_dir(&dir.0).unwrap().count();
+    assert_eq!(runs, 2, "only the bad file and its lock");
+
+    // `Client::new` cannot fail: it refuses every event instead, never drops one silently.
+    let c = Client::new(builder(&dead_url(), &dir.0).build().unwrap());
+    let e = c
+        .emit("org_1", &event(), EmitOptions::default())
+        .unwrap_err();
+    assert!(matches!(e, EmitError::Spool(_)), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn spool_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Scratch::new("mode");
+    let c = Client::try_new(builder(&dead_url(), &dir.0).build().unwrap()).unwrap();
+    emit_n(&c, 1);
+    for entry in std::fs::read_dir(&dir.0).unwrap() {
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{:?}", entry.path());
+    }
+    let text = format!("{:?}", c);
+    assert!(!text.contains(KEY));
+}
