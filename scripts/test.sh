@@ -21,3 +21,6 @@ cargo test --workspace --locked
 
 step "official workos Python SDK against auditwire serve"
 tests/sdk/run_workos_python.sh
+
+step "C and C++ front door (sanitizers, valgrind, CMake consumer)"
+tests/c/run.sh

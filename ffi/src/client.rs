@@ -1,0 +1,480 @@
+//! `auditwire_client`: emit, the blocking create calls, flush, shutdown, stats, validation.
+
+use std::ffi::c_char;
+
+use auditwire_core::{
+    Client, CreateEventBody, EmitOptions, Event, LegacyEvent, Outcome, Problem, Receipt, Rule,
+    ValidationError,
+};
+
+use crate::error::{auditwire_result, boundary, Error, Result};
+use crate::options::auditwire_options;
+use crate::util::{millis, obj, opt_str_arg, out_arg, str_arg};
+
+/// A thread-safe client: every function but `auditwire_client_free` may be called from
+/// any thread at the same time.
+pub struct auditwire_client {
+    pub(crate) client: Client,
+}
+
+/// A snapshot of a client's counters (`auditwire_client_stats`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct auditwire_stats {
+    /// Events accepted by emit.
+    pub accepted: u64,
+    /// Events waiting in the queue (including those waiting to be retried).
+    pub queued: u64,
+    /// Events being sent right now.
+    pub in_flight: u64,
+    /// Events delivered (2xx).
+    pub delivered: u64,
+    /// Attempts that failed and were scheduled for another try.
+    pub retried: u64,
+    /// Events rejected by the API (final 4xx).
+    pub rejected: u64,
+    /// Events whose retry budget ran out.
+    pub expired: u64,
+    /// Events left undelivered at shutdown without a spool (lost).
+    pub abandoned: u64,
+    /// Events left in the disk spool at shutdown (the next run delivers them).
+    pub spooled: u64,
+    /// Events taken over from the spool of a previous run.
+    pub adopted: u64,
+    /// Events delivered more than 24 h (the idempotency window) after they were accepted.
+    pub delivered_late: u64,
+    /// Emit calls refused because the event was invalid.
+    pub refused_invalid: u64,
+    /// Emit calls refused because the queue was full (or the event too large for it).
+    pub refused_queue_full: u64,
+    /// Emit calls refused because the client was shut down.
+    pub refused_closed: u64,
+}
+
+/// Creates a client (starting its worker threads; no network I/O) from `options`, which are
+/// always consumed, even on failure. On success `*out` receives the client.
+///
+/// # Safety
+///
+/// `options` must be NULL or from `auditwire_options_new` and not used afterwards; `out`
+/// must point to a writable pointer.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_new(
+    options: *mut auditwire_options,
+    out: *mut *mut auditwire_client,
+) -> auditwire_result {
+    boundary(|| {
+        if options.is_null() {
+            return Err(Error::null("options"));
+        }
+        // SAFETY: from Box::into_raw in auditwire_options_new; consumed here, once.
+        let options = unsafe { Box::from_raw(options) };
+        out_arg(out, "out")?;
+        let config = options.builder.build()?;
+        let client = Box::new(auditwire_client {
+            client: Client::new(config),
+        });
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { *out = Box::into_raw(client) };
+        Ok(())
+    })
+}
+
+/// Shuts the client down (waiting at most its shutdown timeout for delivery) and frees it.
+/// NULL is a no-op. No other call may use the client at the same time or afterwards.
+///
+/// # Safety
+///
+/// `client` must be NULL or from `auditwire_client_new`, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_free(client: *mut auditwire_client) {
+    crate::error::boundary_value((), || {
+        if !client.is_null() {
+            // SAFETY: from Box::into_raw in auditwire_client_new, freed once; dropping the
+            // core client shuts it down with the configured shutdown timeout.
+            drop(unsafe { Box::from_raw(client) });
+        }
+    })
+}
+
+/// The emit options for an optional idempotency key.
+///
+/// # Safety
+///
+/// As `opt_str_arg`.
+unsafe fn emit_options(key: *const c_char, key_len: usize) -> Result<EmitOptions> {
+    // SAFETY: the caller's contract.
+    Ok(
+        match unsafe { opt_str_arg(key, key_len, "idempotency_key") }? {
+            Some(k) => EmitOptions::with_key(k),
+            None => EmitOptions::default(),
+        },
+    )
+}
+
+/// Parses an event object and queues it for `organization_id`; every problem is reported.
+pub(crate) fn emit_event_json(
+    client: &Client,
+    organization_id: &str,
+    event_json: &[u8],
+    options: EmitOptions,
+) -> Result<Receipt> {
+    match Event::from_json(event_json) {
+        Ok(event) => Ok(client.emit(organization_id, &event, options)?),
+        Err(e) => Err(with_org_check(organization_id, e)),
+    }
+}
+
+/// A validation error of an event parsed or built apart from its organization, with the
+/// organization's own problem first (as the core reports it for a whole body).
+pub(crate) fn with_org_check(organization_id: &str, e: ValidationError) -> Error {
+    let mut problems = Vec::new();
+    if organization_id.is_empty() && !e.is_document_level() {
+        problems.push(Problem::new(
+            "organization_id",
+            Rule::Empty,
+            "must not be empty",
+        ));
+    }
+    problems.extend(e.into_problems());
+    match ValidationError::from_problems(problems) {
+        Some(all) => all.into(),
+        None => Error::invalid("invalid event"),
+    }
+}
+
+/// Waits up to `timeout_ms` for an accepted event's outcome: OK when delivered.
+pub(crate) fn wait_outcome(receipt: &Receipt, timeout_ms: u64) -> Result<()> {
+    match receipt.wait(millis(timeout_ms)) {
+        None => Err(Error::new(
+            auditwire_result::Timeout,
+            format!(
+                "no outcome within {timeout_ms} ms; the event (idempotency key {}) stays \
+                 queued and will still be delivered",
+                receipt.idempotency_key()
+            ),
+        )),
+        Some(Outcome::Delivered { .. }) => Ok(()),
+        Some(o) => {
+            let code = match o {
+                Outcome::Rejected { .. } => auditwire_result::Rejected,
+                Outcome::Expired { .. } => auditwire_result::Expired,
+                _ => auditwire_result::Abandoned,
+            };
+            Err(Error::new(code, o.to_string()))
+        }
+    }
+}
+
+/// Validates and queues one current-API event (the `event` object as JSON) for an
+/// organization; never waits for the network. `idempotency_key` may be NULL (a new UUID is
+/// used). Invalid events give `AUDITWIRE_RESULT_VALIDATION` (or `INVALID_JSON`) with every
+/// `PATH: message` in the last error.
+///
+/// # Safety
+///
+/// `client` must be a live client; each string must point to its length in readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_emit_json(
+    client: *mut auditwire_client,
+    org_id: *const c_char,
+    org_len: usize,
+    event_json: *const c_char,
+    event_len: usize,
+    idempotency_key: *const c_char,
+    key_len: usize,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract for every pointer.
+        let (c, org, event, options) = unsafe {
+            (
+                obj(client, "client")?,
+                str_arg(org_id, org_len, "org_id")?,
+                str_arg(event_json, event_len, "event_json")?,
+                emit_options(idempotency_key, key_len)?,
+            )
+        };
+        emit_event_json(&c.client, org, event.as_bytes(), options).map(drop)
+    })
+}
+
+/// Emits like `auditwire_client_emit_json`, then waits up to `timeout_ms` for the outcome:
+/// OK when delivered; REJECTED, EXPIRED or ABANDONED (details in the last error); TIMEOUT
+/// when no outcome came in time (the event stays queued and will still be delivered).
+///
+/// # Safety
+///
+/// As `auditwire_client_emit_json`.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_create_event_json(
+    client: *mut auditwire_client,
+    org_id: *const c_char,
+    org_len: usize,
+    event_json: *const c_char,
+    event_len: usize,
+    idempotency_key: *const c_char,
+    key_len: usize,
+    timeout_ms: u64,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract for every pointer.
+        let (c, org, event, options) = unsafe {
+            (
+                obj(client, "client")?,
+                str_arg(org_id, org_len, "org_id")?,
+                str_arg(event_json, event_len, "event_json")?,
+                emit_options(idempotency_key, key_len)?,
+            )
+        };
+        let receipt = emit_event_json(&c.client, org, event.as_bytes(), options)?;
+        wait_outcome(&receipt, timeout_ms)
+    })
+}
+
+/// Validates and queues a v1 (`@workos-inc/js`) event given as flat JSON
+/// (`group`, `action`, `action_type`, ...); delivered through the current API unless the
+/// options chose `AUDITWIRE_LEGACY_ENDPOINT_V1`.
+///
+/// # Safety
+///
+/// `client` must be a live client; `event_json` must point to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_emit_legacy_json(
+    client: *mut auditwire_client,
+    event_json: *const c_char,
+    len: usize,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract for every pointer.
+        let (c, json) = unsafe {
+            (
+                obj(client, "client")?,
+                str_arg(event_json, len, "event_json")?,
+            )
+        };
+        let event = LegacyEvent::from_json(json.as_bytes())?;
+        c.client
+            .emit_legacy(&event, EmitOptions::default())
+            .map(drop)
+            .map_err(Error::from)
+    })
+}
+
+/// Emits a v1 event like `auditwire_client_emit_legacy_json` and waits up to `timeout_ms`
+/// for its outcome, with the results of `auditwire_client_create_event_json`.
+///
+/// # Safety
+///
+/// As `auditwire_client_emit_legacy_json`.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_create_legacy_json(
+    client: *mut auditwire_client,
+    event_json: *const c_char,
+    len: usize,
+    timeout_ms: u64,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract for every pointer.
+        let (c, json) = unsafe {
+            (
+                obj(client, "client")?,
+                str_arg(event_json, len, "event_json")?,
+            )
+        };
+        let event = LegacyEvent::from_json(json.as_bytes())?;
+        let receipt = c.client.emit_legacy(&event, EmitOptions::default())?;
+        wait_outcome(&receipt, timeout_ms)
+    })
+}
+
+/// Writes a count of events still without an outcome; OK when it is 0, TIMEOUT otherwise
+/// (the count is written in both cases).
+///
+/// # Safety
+///
+/// `out_remaining` must be NULL or writable.
+unsafe fn report_remaining(remaining: u64, out_remaining: *mut u64, what: &str) -> Result<()> {
+    if !out_remaining.is_null() {
+        // SAFETY: non-NULL and writable by the caller's contract.
+        unsafe { *out_remaining = remaining };
+    }
+    if remaining == 0 {
+        Ok(())
+    } else {
+        Err(Error::new(
+            auditwire_result::Timeout,
+            format!("{what}: {remaining} event(s) still had no outcome at the deadline"),
+        ))
+    }
+}
+
+/// Waits up to `timeout_ms` until every accepted event has an outcome. Returns OK when none
+/// remain, TIMEOUT when some do; `*out_remaining` (which may be NULL) gets the count in both
+/// cases.
+///
+/// # Safety
+///
+/// `client` must be a live client; `out_remaining` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_flush(
+    client: *mut auditwire_client,
+    timeout_ms: u64,
+    out_remaining: *mut u64,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let c = unsafe { obj(client, "client") }?;
+        let remaining = c.client.flush(millis(timeout_ms)) as u64;
+        // SAFETY: the caller's contract.
+        unsafe { report_remaining(remaining, out_remaining, "flush") }
+    })
+}
+
+/// Stops accepting events (later emits give CLOSED), delivers for up to `timeout_ms`, then
+/// stops the workers. Returns OK when nothing remained undelivered, TIMEOUT otherwise;
+/// `*out_remaining` (which may be NULL) gets the count in both cases. Calling it again is
+/// harmless. The client must still be freed with `auditwire_client_free`.
+///
+/// # Safety
+///
+/// `client` must be a live client; `out_remaining` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_shutdown(
+    client: *mut auditwire_client,
+    timeout_ms: u64,
+    out_remaining: *mut u64,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let c = unsafe { obj(client, "client") }?;
+        let remaining = c.client.shutdown(millis(timeout_ms)) as u64;
+        // SAFETY: the caller's contract.
+        unsafe { report_remaining(remaining, out_remaining, "shutdown") }
+    })
+}
+
+/// What shutdown left behind (`auditwire_client_shutdown_report`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct auditwire_shutdown_report {
+    /// Accepted events without a final outcome (`spooled + lost`).
+    pub remaining: u64,
+    /// Undelivered events kept in the disk spool: the next run delivers them.
+    pub spooled: u64,
+    /// Undelivered events lost (no spool).
+    pub lost: u64,
+}
+
+/// Shuts down like `auditwire_client_shutdown` and writes where undelivered events went:
+/// OK when nothing was lost (every undelivered event is in the spool), TIMEOUT when some
+/// were lost; `*out` is written in both cases.
+///
+/// # Safety
+///
+/// `client` must be a live client; `out` must point to a writable `auditwire_shutdown_report`.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_shutdown_report(
+    client: *mut auditwire_client,
+    timeout_ms: u64,
+    out: *mut auditwire_shutdown_report,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let c = unsafe { obj(client, "client") }?;
+        out_arg(out, "out")?;
+        let r = c.client.shutdown_report(millis(timeout_ms));
+        let report = auditwire_shutdown_report {
+            remaining: r.remaining as u64,
+            spooled: r.spooled as u64,
+            lost: r.lost as u64,
+        };
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { *out = report };
+        if report.lost == 0 {
+            Ok(())
+        } else {
+            Err(Error::new(
+                auditwire_result::Timeout,
+                format!(
+                    "shutdown: {} event(s) undelivered at the deadline and lost (no spool); {} kept in the spool",
+                    report.lost, report.spooled
+                ),
+            ))
+        }
+    })
+}
+
+/// Writes a snapshot of the client's counters to `*out`.
+///
+/// # Safety
+///
+/// `client` must be a live client; `out` must point to a writable `auditwire_stats`.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_client_stats(
+    client: *const auditwire_client,
+    out: *mut auditwire_stats,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let c = unsafe { obj(client, "client") }?;
+        out_arg(out, "out")?;
+        let s = c.client.stats();
+        let stats = auditwire_stats {
+            accepted: s.accepted,
+            queued: s.queued,
+            in_flight: s.in_flight,
+            delivered: s.delivered,
+            retried: s.retried,
+            rejected: s.rejected,
+            expired: s.expired,
+            abandoned: s.abandoned,
+            spooled: s.spooled,
+            adopted: s.adopted,
+            delivered_late: s.delivered_late,
+            refused_invalid: s.refused_invalid,
+            refused_queue_full: s.refused_queue_full,
+            refused_closed: s.refused_closed,
+        };
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { *out = stats };
+        Ok(())
+    })
+}
+
+/// Checks a whole request body `{"organization_id": ..., "event": {...}}` without a client:
+/// OK, INVALID_JSON or VALIDATION with every `PATH: message` in the last error.
+///
+/// # Safety
+///
+/// `body_json` must point to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_validate_json(
+    body_json: *const c_char,
+    len: usize,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let json = unsafe { str_arg(body_json, len, "body_json") }?;
+        CreateEventBody::from_json(json.as_bytes())?;
+        Ok(())
+    })
+}
+
+/// Checks a flat v1 event like `auditwire_validate_json` (paths are the v1 field names).
+///
+/// # Safety
+///
+/// `event_json` must point to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_validate_legacy_json(
+    event_json: *const c_char,
+    len: usize,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let json = unsafe { str_arg(event_json, len, "event_json") }?;
+        let event = LegacyEvent::from_json(json.as_bytes())?;
+        event.to_current()?;
+        Ok(())
+    })
+}
