@@ -24,3 +24,6 @@ tests/sdk/run_workos_python.sh
 
 step "C and C++ front door (sanitizers, valgrind, CMake consumer)"
 tests/c/run.sh
+
+step "Python front door (wheel in a clean venv, pytest, mypy)"
+bindings/python/tests/run.sh

@@ -1,0 +1,676 @@
+//! `auditwire._native`: the Rust core behind the Python package `auditwire`.
+//!
+//! This module only converts values: JSON bytes in, dicts and JSON text out, and every core
+//! error raised as one `NativeError` whose single argument is a dict (`kind` plus details).
+//! The Python layer (`auditwire/_client.py`, `auditwire/errors.py`) turns those dicts into
+//! the public exception classes. The GIL is released around every wait and every call into
+//! the core; worker threads take it only to run the `on_outcome` callback.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use auditwire::{
+    ApiError, Client, Config, ConfigError, CreateEventBody, CreateExportRequest,
+    CreateSchemaRequest, EmitError, EmitOptions, LegacyEvent, ListOptions, Order, Outcome,
+    Overflow, Receipt, ValidationError,
+};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+create_exception!(
+    _native,
+    NativeError,
+    PyException,
+    "A core error; its only argument is a dict with `kind` and details."
+);
+
+/// Longest single wait without checking for signals (Ctrl-C) between slices.
+const WAIT_SLICE: Duration = Duration::from_millis(200);
+
+/// Log records kept for the Python drain thread before the oldest are dropped.
+const LOG_BUFFER: usize = 10_000;
+
+fn secs(value: f64, what: &str) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        native_error_from(&[
+            ("kind", "config"),
+            (
+                "message",
+                &format!("{what} must be a finite number of seconds >= 0, got {value}"),
+            ),
+        ])
+    })
+}
+
+fn native_error_from(fields: &[(&str, &str)]) -> PyErr {
+    Python::with_gil(|py| {
+        let d = PyDict::new(py);
+        for (k, v) in fields {
+            if let Err(e) = d.set_item(*k, *v) {
+                return e;
+            }
+        }
+        NativeError::new_err((d.unbind(),))
+    })
+}
+
+fn json_to_py(py: Python<'_>, value: &serde_json::Value) -> PyResult<PyObject> {
+    let json = py.import("json")?;
+    Ok(json.call_method1("loads", (value.to_string(),))?.unbind())
+}
+
+fn validation_dict<'py>(py: Python<'py>, e: &ValidationError) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("kind", "validation")?;
+    d.set_item("message", e.to_string())?;
+    let list = PyList::empty(py);
+    for p in e.problems() {
+        list.append((p.path.as_str(), p.rule.code(), p.message.as_str()))?;
+    }
+    d.set_item("problems", list)?;
+    Ok(d)
+}
+
+fn api_dict<'py>(py: Python<'py>, e: &ApiError) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("kind", "api")?;
+    d.set_item("error_kind", e.kind.name())?;
+    d.set_item("status", e.status)?;
+    d.set_item("code", e.code.as_deref())?;
+    d.set_item("message", e.message.as_str())?;
+    match &e.errors {
+        Some(v) => d.set_item("errors", json_to_py(py, v)?)?,
+        None => d.set_item("errors", py.None())?,
+    }
+    d.set_item("request_id", e.request_id.as_deref())?;
+    d.set_item("retry_after", e.retry_after.map(|r| r.as_secs_f64()))?;
+    Ok(d)
+}
+
+fn emit_error(e: EmitError) -> PyErr {
+    Python::with_gil(|py| {
+        let built = (|| -> PyResult<Bound<'_, PyDict>> {
+            if let EmitError::Invalid(v) = &e {
+                return validation_dict(py, v);
+            }
+            let d = PyDict::new(py);
+            let kind = match &e {
+                EmitError::QueueFull { .. } | EmitError::TooLarge { .. } => "queue_full",
+                EmitError::Closed => "closed",
+                EmitError::SpoolFull { .. } => "spool_full",
+                _ => "spool",
+            };
+            d.set_item("kind", kind)?;
+            d.set_item("message", e.to_string())?;
+            Ok(d)
+        })();
+        match built {
+            Ok(d) => NativeError::new_err((d.unbind(),)),
+            Err(err) => err,
+        }
+    })
+}
+
+fn api_error(e: ApiError) -> PyErr {
+    Python::with_gil(|py| match api_dict(py, &e) {
+        Ok(d) => NativeError::new_err((d.unbind(),)),
+        Err(err) => err,
+    })
+}
+
+fn config_error(e: ConfigError) -> PyErr {
+    native_error_from(&[("kind", "config"), ("message", &e.to_string())])
+}
+
+fn bad_input(message: String) -> PyErr {
+    native_error_from(&[("kind", "config"), ("message", &message)])
+}
+
+/// An outcome as a dict: `outcome`, `attempts`, `status`, `request_id`, `error`.
+fn outcome_dict<'py>(
+    py: Python<'py>,
+    outcome: &Outcome,
+    organization_id: &str,
+    idempotency_key: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("outcome", outcome.name())?;
+    d.set_item("attempts", outcome.attempts())?;
+    d.set_item("organization_id", organization_id)?;
+    d.set_item("idempotency_key", idempotency_key)?;
+    match outcome {
+        Outcome::Delivered {
+            status, request_id, ..
+        } => {
+            d.set_item("status", *status)?;
+            d.set_item("request_id", request_id.as_deref())?;
+        }
+        _ => {
+            d.set_item("status", outcome.error().and_then(|e| e.status))?;
+            d.set_item(
+                "request_id",
+                outcome.error().and_then(|e| e.request_id.as_deref()),
+            )?;
+        }
+    }
+    match outcome.error() {
+        Some(e) => d.set_item("error", api_dict(py, e)?)?,
+        None => d.set_item("error", py.None())?,
+    }
+    d.set_item("description", outcome.to_string())?;
+    Ok(d)
+}
+
+/// A buffered log record: level number (Python's), target, message.
+type LogRecord = (u8, String, String);
+
+/// A `log` sink that never touches Python: records wait here for the drain thread.
+struct Buffered {
+    records: Mutex<VecDeque<LogRecord>>,
+    ready: Condvar,
+}
+
+/// The current buffer; replaced in a forked child, whose copy of the lock may be held by a
+/// parent thread that does not exist there.
+static LOGS: AtomicPtr<Buffered> = AtomicPtr::new(std::ptr::null_mut());
+
+fn new_buffer() -> *mut Buffered {
+    Box::into_raw(Box::new(Buffered {
+        records: Mutex::new(VecDeque::new()),
+        ready: Condvar::new(),
+    }))
+}
+
+fn logs() -> &'static Buffered {
+    let mut ptr = LOGS.load(Ordering::Acquire);
+    if ptr.is_null() {
+        let fresh = new_buffer();
+        ptr = match LOGS.compare_exchange(
+            std::ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => fresh,
+            Err(existing) => {
+                // SAFETY: `fresh` was never shared; another thread installed its buffer first.
+                drop(unsafe { Box::from_raw(fresh) });
+                existing
+            }
+        };
+    }
+    // SAFETY: buffers are leaked on purpose (never freed), so the reference stays valid.
+    unsafe { &*ptr }
+}
+
+/// Gives a forked child a fresh log buffer (the old one is leaked: its lock may be held
+/// by a thread that only exists in the parent). Called from `os.register_at_fork`.
+#[pyfunction]
+fn reset_logs_after_fork() {
+    LOGS.store(new_buffer(), Ordering::Release);
+}
+
+struct Logger;
+
+impl log::Log for Logger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let level = match record.level() {
+            log::Level::Error => 40,
+            log::Level::Warn => 30,
+            log::Level::Info => 20,
+            log::Level::Debug | log::Level::Trace => 10,
+        };
+        let buf = logs();
+        let mut q = buf.records.lock().unwrap_or_else(|e| e.into_inner());
+        if q.len() >= LOG_BUFFER {
+            q.pop_front();
+        }
+        q.push_back((level, record.target().to_owned(), record.args().to_string()));
+        buf.ready.notify_one();
+    }
+
+    fn flush(&self) {}
+}
+
+/// Waits up to `timeout` seconds for core log records and returns them as
+/// `(levelno, target, message)` tuples (empty on timeout).
+#[pyfunction]
+fn drain_logs(py: Python<'_>, timeout: f64) -> PyResult<Vec<LogRecord>> {
+    let timeout = secs(timeout, "timeout")?;
+    Ok(py.allow_threads(|| {
+        let buf = logs();
+        let q = buf.records.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut q, _) = buf
+            .ready
+            .wait_timeout_while(q, timeout, |q| q.is_empty())
+            .unwrap_or_else(|e| e.into_inner());
+        q.drain(..).collect()
+    }))
+}
+
+/// Sets the most verbose level the core logs (Python level number); installs the sink once.
+#[pyfunction]
+fn set_log_level(levelno: u32) {
+    let _ = log::set_logger(&Logger);
+    log::set_max_level(match levelno {
+        0..=10 => log::LevelFilter::Debug,
+        11..=20 => log::LevelFilter::Info,
+        21..=30 => log::LevelFilter::Warn,
+        31..=40 => log::LevelFilter::Error,
+        _ => log::LevelFilter::Off,
+    });
+}
+
+/// Validates a request body (or a v1 event with `legacy=True`) and returns the exact
+/// bytes that would be sent; raises `NativeError` (kind `validation`) otherwise.
+#[pyfunction]
+#[pyo3(signature = (body, legacy = false))]
+fn validate<'py>(py: Python<'py>, body: &[u8], legacy: bool) -> PyResult<Bound<'py, PyBytes>> {
+    let result = py.allow_threads(|| {
+        if legacy {
+            LegacyEvent::from_json(body)
+                .and_then(|e| e.validate().map(|()| e))
+                .and_then(|e| e.to_current())
+                .map(|b| b.to_json())
+        } else {
+            CreateEventBody::from_json(body).map(|b| b.to_json())
+        }
+    });
+    match result {
+        Ok(bytes) => Ok(PyBytes::new(py, bytes.as_ref())),
+        Err(e) => Err(NativeError::new_err((validation_dict(py, &e)?.unbind(),))),
+    }
+}
+
+/// The accepted event's handle: its outcome once delivery ends.
+#[pyclass(module = "auditwire._native", frozen)]
+struct NativeReceipt {
+    receipt: Receipt,
+}
+
+#[pymethods]
+impl NativeReceipt {
+    /// The idempotency key sent with every attempt.
+    #[getter]
+    fn idempotency_key(&self) -> &str {
+        self.receipt.idempotency_key()
+    }
+
+    /// The organization of the event.
+    #[getter]
+    fn organization_id(&self) -> &str {
+        self.receipt.organization_id()
+    }
+
+    /// True once the event has an outcome.
+    fn is_done(&self) -> bool {
+        self.receipt.is_done()
+    }
+
+    /// Waits up to `timeout` seconds (forever with `None`) with the GIL released; returns
+    /// the outcome dict, or `None` when the time ran out.
+    #[pyo3(signature = (timeout = None))]
+    fn wait<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let deadline = match timeout {
+            Some(t) => Some(Instant::now() + secs(t, "timeout")?),
+            None => None,
+        };
+        loop {
+            let slice = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(WAIT_SLICE),
+                None => WAIT_SLICE,
+            };
+            if let Some(outcome) = py.allow_threads(|| self.receipt.wait(slice)) {
+                return outcome_dict(
+                    py,
+                    &outcome,
+                    self.receipt.organization_id(),
+                    self.receipt.idempotency_key(),
+                )
+                .map(Some);
+            }
+            py.check_signals()?;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// The core client: one per `auditwire.Client`.
+#[pyclass(module = "auditwire._native", frozen)]
+struct NativeClient {
+    client: Arc<Client>,
+    shutdown_timeout: Duration,
+}
+
+fn options(key: Option<String>) -> EmitOptions {
+    EmitOptions {
+        idempotency_key: key,
+    }
+}
+
+fn list_options(
+    limit: Option<u32>,
+    order: Option<&str>,
+    before: Option<String>,
+    after: Option<String>,
+) -> PyResult<ListOptions> {
+    let order = match order {
+        None => None,
+        Some("asc") => Some(Order::Asc),
+        Some("desc") => Some(Order::Desc),
+        Some("normal") => Some(Order::Normal),
+        Some(other) => {
+            return Err(bad_input(format!(
+                "order must be asc, desc or normal, got {other:?}"
+            )))
+        }
+    };
+    Ok(ListOptions {
+        limit,
+        order,
+        before,
+        after,
+    })
+}
+
+fn to_json_text<T: serde::Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| bad_input(e.to_string()))
+}
+
+#[pymethods]
+impl NativeClient {
+    /// Builds a client; `None` means the default (or the `WORKOS_*` environment variable).
+    #[new]
+    #[pyo3(signature = (
+        api_key = None, base_url = None, timeout = None, max_retries = None, workers = None,
+        queue_capacity = None, overflow = None, block_timeout = None, spool_dir = None,
+        shutdown_timeout = None, on_outcome = None, user_agent_suffix = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        api_key: Option<String>,
+        base_url: Option<String>,
+        timeout: Option<f64>,
+        max_retries: Option<u32>,
+        workers: Option<usize>,
+        queue_capacity: Option<usize>,
+        overflow: Option<&str>,
+        block_timeout: Option<f64>,
+        spool_dir: Option<std::path::PathBuf>,
+        shutdown_timeout: Option<f64>,
+        on_outcome: Option<PyObject>,
+        user_agent_suffix: Option<String>,
+    ) -> PyResult<Self> {
+        let mut b = Config::builder();
+        if let Some(k) = api_key {
+            b = b.api_key(k);
+        }
+        if let Some(u) = base_url {
+            b = b.base_url(u);
+        }
+        if let Some(t) = timeout {
+            b = b.timeout(secs(t, "timeout")?);
+        }
+        if let Some(r) = max_retries {
+            b = b.max_retries(r);
+        }
+        if let Some(w) = workers {
+            b = b.workers(w);
+        }
+        if let Some(q) = queue_capacity {
+            b = b.queue_capacity(q);
+        }
+        match overflow {
+            None => {}
+            Some("reject") => b = b.overflow(Overflow::Reject),
+            Some("spill") => b = b.overflow(Overflow::Spill),
+            Some("block") => {
+                let wait = secs(block_timeout.unwrap_or(5.0), "block_timeout")?;
+                b = b.overflow(Overflow::Block(wait));
+            }
+            Some(other) => {
+                return Err(bad_input(format!(
+                    "overflow must be reject, block or spill, got {other:?}"
+                )))
+            }
+        }
+        if let Some(d) = spool_dir {
+            b = b.spool_dir(d);
+        }
+        if let Some(t) = shutdown_timeout {
+            b = b.shutdown_timeout(secs(t, "shutdown_timeout")?);
+        }
+        let mut suffix = String::from("python");
+        if let Some(s) = user_agent_suffix {
+            suffix = format!("{suffix} {s}");
+        }
+        b = b.user_agent_suffix(suffix);
+        if let Some(cb) = on_outcome {
+            b = b.on_outcome(move |report| {
+                // Runs on a delivery worker thread: the only place a worker takes the GIL.
+                Python::with_gil(|py| {
+                    let result = outcome_dict(
+                        py,
+                        report.outcome,
+                        report.organization_id,
+                        report.idempotency_key,
+                    )
+                    .and_then(|d| cb.call1(py, (d,)));
+                    if let Err(e) = result {
+                        e.write_unraisable(py, None);
+                    }
+                });
+            });
+        }
+        let config = b.build().map_err(config_error)?;
+        let shutdown_timeout = config.shutdown_timeout();
+        let client = py
+            .allow_threads(|| Client::try_new(config))
+            .map_err(config_error)?;
+        Ok(NativeClient {
+            client: Arc::new(client),
+            shutdown_timeout,
+        })
+    }
+
+    /// The base URL in use.
+    #[getter]
+    fn base_url(&self) -> &str {
+        self.client.config().base_url()
+    }
+
+    /// The configured shutdown timeout in seconds.
+    #[getter]
+    fn shutdown_timeout(&self) -> f64 {
+        self.shutdown_timeout.as_secs_f64()
+    }
+
+    /// Validates and queues a JSON body `{"organization_id", "event"}`; never waits.
+    #[pyo3(signature = (body, idempotency_key = None))]
+    fn emit_json(
+        &self,
+        py: Python<'_>,
+        body: &[u8],
+        idempotency_key: Option<String>,
+    ) -> PyResult<NativeReceipt> {
+        py.allow_threads(|| self.client.emit_json(body, options(idempotency_key)))
+            .map(|receipt| NativeReceipt { receipt })
+            .map_err(emit_error)
+    }
+
+    /// Validates and queues a JSON v1 event (the seed package's `auditLog.createEvent`).
+    #[pyo3(signature = (body, idempotency_key = None))]
+    fn emit_legacy_json(
+        &self,
+        py: Python<'_>,
+        body: &[u8],
+        idempotency_key: Option<String>,
+    ) -> PyResult<NativeReceipt> {
+        let event = match LegacyEvent::from_json(body) {
+            Ok(e) => e,
+            Err(e) => return Err(NativeError::new_err((validation_dict(py, &e)?.unbind(),))),
+        };
+        py.allow_threads(|| self.client.emit_legacy(&event, options(idempotency_key)))
+            .map(|receipt| NativeReceipt { receipt })
+            .map_err(emit_error)
+    }
+
+    /// Waits up to `timeout` seconds for every accepted event; returns how many remain.
+    fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<usize> {
+        let t = secs(timeout, "timeout")?;
+        Ok(py.allow_threads(|| self.client.flush(t)))
+    }
+
+    /// Stops accepting, delivers for up to `timeout` seconds; returns
+    /// `(remaining, spooled, lost)`.
+    fn shutdown(&self, py: Python<'_>, timeout: f64) -> PyResult<(usize, usize, usize)> {
+        let t = secs(timeout, "timeout")?;
+        let r = py.allow_threads(|| self.client.shutdown_report(t));
+        Ok((r.remaining, r.spooled, r.lost))
+    }
+
+    /// The counters, as a dict.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = py.allow_threads(|| self.client.stats());
+        let d = PyDict::new(py);
+        for (k, v) in [
+            ("accepted", s.accepted),
+            ("queued", s.queued),
+            ("in_flight", s.in_flight),
+            ("delivered", s.delivered),
+            ("retried", s.retried),
+            ("rejected", s.rejected),
+            ("expired", s.expired),
+            ("abandoned", s.abandoned),
+            ("spooled", s.spooled),
+            ("adopted", s.adopted),
+            ("delivered_late", s.delivered_late),
+            ("refused_invalid", s.refused_invalid),
+            ("refused_queue_full", s.refused_queue_full),
+            ("refused_closed", s.refused_closed),
+            ("pending", s.pending()),
+        ] {
+            d.set_item(k, v)?;
+        }
+        Ok(d)
+    }
+
+    /// `POST /audit_logs/exports` with a JSON request; returns the export as JSON text.
+    fn create_export(&self, py: Python<'_>, request: &[u8]) -> PyResult<String> {
+        let req: CreateExportRequest = serde_json::from_slice(request)
+            .map_err(|e| bad_input(format!("invalid export request: {e}")))?;
+        let r = py
+            .allow_threads(|| self.client.create_export(&req))
+            .map_err(api_error)?;
+        to_json_text(&r)
+    }
+
+    /// `GET /audit_logs/exports/{id}`; returns the export as JSON text.
+    fn get_export(&self, py: Python<'_>, export_id: &str) -> PyResult<String> {
+        let r = py
+            .allow_threads(|| self.client.get_export(export_id))
+            .map_err(api_error)?;
+        to_json_text(&r)
+    }
+
+    /// `POST /audit_logs/actions/{action}/schemas` with a JSON schema request.
+    fn create_schema(&self, py: Python<'_>, action: &str, schema: &[u8]) -> PyResult<String> {
+        let req: CreateSchemaRequest = serde_json::from_slice(schema)
+            .map_err(|e| bad_input(format!("invalid schema request: {e}")))?;
+        let r = py
+            .allow_threads(|| self.client.create_schema(action, &req))
+            .map_err(api_error)?;
+        to_json_text(&r)
+    }
+
+    /// `GET /audit_logs/actions`; returns the list page as JSON text.
+    #[pyo3(signature = (limit = None, order = None, before = None, after = None))]
+    fn list_actions(
+        &self,
+        py: Python<'_>,
+        limit: Option<u32>,
+        order: Option<&str>,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> PyResult<String> {
+        let opts = list_options(limit, order, before, after)?;
+        let r = py
+            .allow_threads(|| self.client.list_actions(&opts))
+            .map_err(api_error)?;
+        to_json_text(&r)
+    }
+
+    /// `GET /audit_logs/actions/{action}/schemas`; returns the list page as JSON text.
+    #[pyo3(signature = (action, limit = None, order = None, before = None, after = None))]
+    fn list_schemas(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        limit: Option<u32>,
+        order: Option<&str>,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> PyResult<String> {
+        let opts = list_options(limit, order, before, after)?;
+        let r = py
+            .allow_threads(|| self.client.list_schemas(action, &opts))
+            .map_err(api_error)?;
+        to_json_text(&r)
+    }
+
+    /// `GET /organizations/{id}/audit_logs_retention`; returns the days kept.
+    fn get_retention(&self, py: Python<'_>, organization_id: &str) -> PyResult<u32> {
+        py.allow_threads(|| self.client.get_retention(organization_id))
+            .map(|r| r.retention_period_in_days)
+            .map_err(api_error)
+    }
+
+    /// `PUT /organizations/{id}/audit_logs_retention`; returns the days now kept.
+    fn set_retention(&self, py: Python<'_>, organization_id: &str, days: u32) -> PyResult<u32> {
+        py.allow_threads(|| self.client.set_retention(organization_id, days))
+            .map(|r| r.retention_period_in_days)
+            .map_err(api_error)
+    }
+}
+
+impl Drop for NativeClient {
+    fn drop(&mut self) {
+        // Shut down with the GIL released: a worker may need it for `on_outcome`.
+        let client = Arc::clone(&self.client);
+        let timeout = self.shutdown_timeout;
+        Python::with_gil(|py| {
+            py.allow_threads(move || {
+                client.shutdown(timeout);
+            })
+        });
+    }
+}
+
+/// The native module `auditwire._native`.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("NativeError", m.py().get_type::<NativeError>())?;
+    m.add_class::<NativeClient>()?;
+    m.add_class::<NativeReceipt>()?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(set_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(reset_logs_after_fork, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
