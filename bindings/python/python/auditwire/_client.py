@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import threading
-import uuid
 import weakref
 from typing import Any, Callable, Dict, Generator, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
@@ -133,29 +132,6 @@ def _outcome(d: Mapping[str, Any]) -> Outcome:
     )
 
 
-class _Forked:
-    """Whether this process forked or was forked. The core's key generator (a thread-local
-    RNG) is copied by ``fork()``, so parent and child would draw the same idempotency keys
-    and the server would drop one side's events as replays; once a fork happened, keys
-    come from ``uuid.uuid4()`` (the OS's random source) instead."""
-
-    happened = False
-
-    @classmethod
-    def mark(cls) -> None:
-        cls.happened = True
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_parent=_Forked.mark, after_in_child=_Forked.mark)
-
-
-def _key(idempotency_key: Optional[str]) -> Optional[str]:
-    if idempotency_key is None and _Forked.happened:
-        return str(uuid.uuid4())
-    return idempotency_key
-
-
 def validate(body: EventLike, *, legacy: bool = False) -> bytes:
     """Validates a request body (or a v1 event) without a client; returns the wire bytes."""
     return bytes(_call(_native.validate, _encode(body), legacy))
@@ -216,7 +192,7 @@ class AuditLogs:
     def emit(self, *, organization_id: str, event: EventLike, idempotency_key: Optional[str] = None) -> Receipt:
         """Validates and queues an event; returns at once with its ``Receipt``."""
         body = _encode({"organization_id": organization_id, "event": event})
-        return Receipt(_call(self._client._native.emit_json, body, _key(idempotency_key)))
+        return Receipt(_call(self._client._native.emit_json, body, idempotency_key))
 
     def create_event(
         self,
@@ -322,7 +298,7 @@ class AuditLog:
 
     def emit(self, event: EventLike, *, idempotency_key: Optional[str] = None) -> Receipt:
         """Validates a v1 event with v1 rules and queues it; returns at once."""
-        return Receipt(_call(self._client._native.emit_legacy_json, _encode(event), _key(idempotency_key)))
+        return Receipt(_call(self._client._native.emit_legacy_json, _encode(event), idempotency_key))
 
     def create_event(self, event: EventLike, *, idempotency_key: Optional[str] = None) -> Outcome:
         """Sends a v1 event and blocks until it is delivered; raises on rejection or expiry."""
