@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from importlib.metadata import version as _version
@@ -25,6 +26,12 @@ EVENT: Dict[str, Any] = {
     "context": {"location": "123.123.123.123", "user_agent": "Chrome/104.0.0.0"},
     "metadata": {"owner": "user_01GBTCQ2"},
 }
+
+
+def _cpu() -> float:
+    """User + system CPU seconds of this process (every thread)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def main() -> int:
@@ -48,10 +55,12 @@ def main() -> int:
     official = workos.WorkOSClient(api_key="sk_bench", client_id="client_bench", base_url=a.url)
     for _ in range(20):  # warm-up: connection, imports
         official.audit_logs.create_event(organization_id=ORG, event=official_event)
+    cpu = _cpu()
     t = time.perf_counter()
     for _ in range(a.official):
         official.audit_logs.create_event(organization_id=ORG, event=official_event)
     official_s = (time.perf_counter() - t) / a.official
+    official_cpu_us = (_cpu() - cpu) * 1e6 / a.official
 
     aw = auditwire.Client("sk_bench", a.url, workers=a.workers, queue_capacity=max(a.emit, 10_000))
     for _ in range(20):
@@ -61,6 +70,8 @@ def main() -> int:
         aw.audit_logs.create_event(organization_id=ORG, event=EVENT)
     aw_create_s = (time.perf_counter() - t) / a.official
 
+    delivered_before = aw.stats()["delivered"]
+    cpu = _cpu()
     t = time.perf_counter()
     for _ in range(a.emit):
         aw.audit_logs.emit(organization_id=ORG, event=EVENT)
@@ -68,6 +79,7 @@ def main() -> int:
     left = aw.flush(300)
     end = time.perf_counter()
     stats = aw.stats()
+    aw_cpu_us = (_cpu() - cpu) * 1e6 / max(1, stats["delivered"] - delivered_before)
     aw.close(10)
     emit_s = (emit_done - t) / a.emit
     aw_eps = a.emit / (end - t)
@@ -82,6 +94,8 @@ def main() -> int:
         "auditwire_events_per_s": aw_eps,
         "emit_speedup": official_s / emit_s,
         "throughput_ratio": aw_eps / official_eps,
+        "official_cpu_us_per_event": official_cpu_us,
+        "auditwire_cpu_us_per_event": aw_cpu_us,
         "undelivered": left,
         "rejected_or_expired": stats["rejected"] + stats["expired"],
     }
@@ -94,6 +108,7 @@ def main() -> int:
         print(f"auditwire create_event       : {r['auditwire_create_event_us']:10.1f} us/call")
         print(f"auditwire emit (caller)      : {r['auditwire_emit_us']:10.2f} us/call  ({r['emit_speedup']:,.0f}x faster; target >= 100x)")
         print(f"auditwire end-to-end         : {aw_eps:10,.0f} events/s ({r['throughput_ratio']:,.1f}x; target >= 10x), {a.emit} events, {left} undelivered")
+        print(f"client CPU per event         : official {official_cpu_us:.1f} us, auditwire {aw_cpu_us:.1f} us")
         print("targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 

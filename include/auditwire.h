@@ -886,6 +886,18 @@ auditwire_result auditwire_options_set_base_url(auditwire_options *options, cons
 auditwire_result auditwire_options_set_spool_dir(auditwire_options *options, const char *path, size_t len);
 
 /**
+ * Trusts only the CA certificates in this PEM file (a private or self-signed server).
+ *
+ * The file is read when the client is created; an unreadable file or one without a
+ * certificate makes `auditwire_client_new` fail with `AUDITWIRE_RESULT_INVALID_CONFIG`.
+ *
+ * # Safety
+ *
+ * `options` must be live options; `path` must point to `len` readable bytes.
+ */
+auditwire_result auditwire_options_set_ca_file(auditwire_options *options, const char *path, size_t len);
+
+/**
  * Sets the byte bound of the disk spool (emits beyond it give `AUDITWIRE_RESULT_SPOOL_FULL`).
  *
  * # Safety
@@ -904,7 +916,8 @@ auditwire_result auditwire_options_set_spool_max_bytes(auditwire_options *option
 auditwire_result auditwire_options_set_durability(auditwire_options *options, uint32_t durability);
 
 /**
- * Sets the number of delivery worker threads (default 4, 1 to 1024).
+ * Sets the number of delivery workers: requests in flight at once, each on its own
+ * keep-alive connection (default 4, 1 to 1024).
  *
  * # Safety
  *

@@ -16,11 +16,9 @@ pub struct EmitArgs {
     /// Each line is a flat v1 event of `@workos-inc/js` instead of `{"organization_id", "event"}`.
     #[arg(long)]
     legacy: bool,
-    /// API base URL (else WORKOS_BASE_URL, else https://api.workos.com). The key comes from
-    /// WORKOS_API_KEY.
-    #[arg(long)]
-    base_url: Option<String>,
-    /// Delivery worker threads.
+    #[command(flatten)]
+    connection: crate::connection_args::ConnectionArgs,
+    /// Delivery workers: requests in flight at once, each on its own keep-alive connection.
     #[arg(long, default_value_t = auditwire::DEFAULT_WORKERS)]
     workers: usize,
     /// Queue capacity in events; reading pauses while the queue is full.
@@ -75,9 +73,7 @@ pub fn run(args: EmitArgs) -> ExitCode {
         // Reading waits for room rather than dropping lines.
         None => builder.overflow(Overflow::Block(Duration::from_secs(24 * 3600))),
     };
-    if let Some(url) = &args.base_url {
-        builder = builder.base_url(url);
-    }
+    builder = args.connection.apply(builder);
     let client = match builder.build().and_then(Client::try_new) {
         Ok(c) => c,
         Err(e) => {

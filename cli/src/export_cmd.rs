@@ -37,9 +37,8 @@ pub struct ExportArgs {
     /// Where to write the CSV; `-` or absent for stdout.
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
-    /// API base URL (else WORKOS_BASE_URL, else https://api.workos.com); key from WORKOS_API_KEY.
-    #[arg(long)]
-    base_url: Option<String>,
+    #[command(flatten)]
+    connection: crate::connection_args::ConnectionArgs,
     /// Seconds between polls of the export's state.
     #[arg(long, default_value_t = 0.5)]
     poll_interval: f64,
@@ -75,9 +74,7 @@ pub fn run(args: ExportArgs) -> ExitCode {
         .workers(1)
         .shutdown_timeout(Duration::ZERO)
         .user_agent_suffix("export");
-    if let Some(url) = &args.base_url {
-        builder = builder.base_url(url);
-    }
+    builder = args.connection.apply(builder);
     let client = match builder.build() {
         Ok(c) => Client::new(c),
         Err(e) => {

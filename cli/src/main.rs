@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod connection_args;
 mod emit_cmd;
 mod export_cmd;
 mod serve;

@@ -41,11 +41,9 @@ enum SpoolCommand {
 struct DrainArgs {
     /// The spool directory.
     dir: PathBuf,
-    /// API base URL (else WORKOS_BASE_URL, else https://api.workos.com). The key comes from
-    /// WORKOS_API_KEY.
-    #[arg(long)]
-    base_url: Option<String>,
-    /// Delivery worker threads.
+    #[command(flatten)]
+    connection: crate::connection_args::ConnectionArgs,
+    /// Delivery workers: requests in flight at once, each on its own keep-alive connection.
     #[arg(long, default_value_t = auditwire::DEFAULT_WORKERS)]
     workers: usize,
     /// Events held in memory at a time (the rest is read from disk as delivery goes).
@@ -192,9 +190,7 @@ fn drain(args: DrainArgs) -> ExitCode {
         .queue_capacity(args.queue)
         .shutdown_timeout(Duration::ZERO)
         .user_agent_suffix("spool-drain");
-    if let Some(url) = &args.base_url {
-        builder = builder.base_url(url);
-    }
+    builder = args.connection.apply(builder);
     let client = match builder.build().and_then(Client::try_new) {
         Ok(c) => c,
         Err(e) => return fail(e),

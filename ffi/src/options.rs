@@ -203,6 +203,28 @@ pub unsafe extern "C" fn auditwire_options_set_spool_dir(
     })
 }
 
+/// Trusts only the CA certificates in this PEM file (a private or self-signed server).
+///
+/// The file is read when the client is created; an unreadable file or one without a
+/// certificate makes `auditwire_client_new` fail with `AUDITWIRE_RESULT_INVALID_CONFIG`.
+///
+/// # Safety
+///
+/// `options` must be live options; `path` must point to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn auditwire_options_set_ca_file(
+    options: *mut auditwire_options,
+    path: *const c_char,
+    len: usize,
+) -> auditwire_result {
+    boundary(|| {
+        // SAFETY: the caller's contract.
+        let path = unsafe { str_arg(path, len, "path") }?;
+        // SAFETY: the caller's contract.
+        unsafe { update(options, |b| b.ca_file(path)) }
+    })
+}
+
 /// Sets the byte bound of the disk spool (emits beyond it give `AUDITWIRE_RESULT_SPOOL_FULL`).
 ///
 /// # Safety
@@ -245,7 +267,8 @@ pub unsafe extern "C" fn auditwire_options_set_durability(
     })
 }
 
-/// Sets the number of delivery worker threads (default 4, 1 to 1024).
+/// Sets the number of delivery workers: requests in flight at once, each on its own
+/// keep-alive connection (default 4, 1 to 1024).
 ///
 /// # Safety
 ///

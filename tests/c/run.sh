@@ -124,6 +124,7 @@ fi
 
 step "benchmark compiles (run it with bench/c_emit.sh)"
 run "bench_emit.c compiles" cc "${cflags[@]}" -O2 tests/c/bench_emit.c -o "$work/bench_emit" "${libs[@]}"
+run "bench_e2e.c compiles" cc "${cflags[@]}" -O2 tests/c/bench_e2e.c -o "$work/bench_e2e" "${libs[@]}"
 
 step "examples/c against the server"
 for e in legacy_events current_event; do

@@ -61,6 +61,7 @@ static void test_options(void) {
   CHECK_RC(auditwire_options_set_api_key(NULL, S("k")), AUDITWIRE_RESULT_NULL_ARGUMENT);
   CHECK_RC(auditwire_options_set_base_url(NULL, S("https://x")), AUDITWIRE_RESULT_NULL_ARGUMENT);
   CHECK_RC(auditwire_options_set_spool_dir(NULL, S("/tmp")), AUDITWIRE_RESULT_NULL_ARGUMENT);
+  CHECK_RC(auditwire_options_set_ca_file(NULL, S("/tmp/ca.pem")), AUDITWIRE_RESULT_NULL_ARGUMENT);
   CHECK_RC(auditwire_options_set_workers(NULL, 1), AUDITWIRE_RESULT_NULL_ARGUMENT);
   CHECK_RC(auditwire_options_set_timeout_ms(NULL, 1), AUDITWIRE_RESULT_NULL_ARGUMENT);
   CHECK_RC(auditwire_options_set_max_retries(NULL, 1), AUDITWIRE_RESULT_NULL_ARGUMENT);
@@ -83,11 +84,13 @@ static void test_options(void) {
   CHECK_RC(auditwire_options_set_api_key(o, NULL, 3), AUDITWIRE_RESULT_NULL_ARGUMENT);
   CHECK_RC(auditwire_options_set_base_url(o, NULL, 3), AUDITWIRE_RESULT_NULL_ARGUMENT);
   CHECK_RC(auditwire_options_set_spool_dir(o, NULL, 3), AUDITWIRE_RESULT_NULL_ARGUMENT);
+  CHECK_RC(auditwire_options_set_ca_file(o, NULL, 3), AUDITWIRE_RESULT_NULL_ARGUMENT);
   CHECK_RC(auditwire_options_set_user_agent(o, NULL, 3), AUDITWIRE_RESULT_NULL_ARGUMENT);
   CHECK_RC(auditwire_options_set_api_key(o, BAD_UTF8, 5), AUDITWIRE_RESULT_INVALID_UTF8);
   CHECK(last_error_has("not valid UTF-8 (at byte 3)"));
   CHECK_RC(auditwire_options_set_base_url(o, BAD_UTF8, 5), AUDITWIRE_RESULT_INVALID_UTF8);
   CHECK_RC(auditwire_options_set_spool_dir(o, BAD_UTF8, 5), AUDITWIRE_RESULT_INVALID_UTF8);
+  CHECK_RC(auditwire_options_set_ca_file(o, BAD_UTF8, 5), AUDITWIRE_RESULT_INVALID_UTF8);
   CHECK_RC(auditwire_options_set_user_agent(o, BAD_UTF8, 5), AUDITWIRE_RESULT_INVALID_UTF8);
   /* Enum values out of range. */
   CHECK_RC(auditwire_options_set_overflow(o, 7, 0), AUDITWIRE_RESULT_INVALID_ARGUMENT);
@@ -436,6 +439,15 @@ static void test_spool(void) {
     /* A core that checks the bound at creation refuses it there. */
     CHECK(rc == AUDITWIRE_RESULT_INVALID_CONFIG);
   }
+  /* A CA file that cannot be read: refused at creation, naming the setting. */
+  o = auditwire_options_new();
+  CHECK_OK(auditwire_options_set_ignore_env(o, true));
+  CHECK_OK(auditwire_options_set_api_key(o, S("sk_test_secret_123")));
+  CHECK_OK(auditwire_options_set_ca_file(o, S("/nonexistent/auditwire/ca.pem")));
+  c = NULL;
+  CHECK_RC(auditwire_client_new(o, &c), AUDITWIRE_RESULT_INVALID_CONFIG);
+  CHECK(last_error_has("ca_certificates: cannot read /nonexistent/auditwire/ca.pem"));
+  CHECK(c == NULL);
   /* A spool directory that cannot be used. */
   o = auditwire_options_new();
   CHECK_OK(auditwire_options_set_ignore_env(o, true));

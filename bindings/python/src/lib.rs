@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+mod encode;
+
 use auditwire::{
     ApiError, Client, Config, ConfigError, CreateEventBody, CreateExportRequest,
-    CreateSchemaRequest, EmitError, EmitOptions, LegacyEvent, ListOptions, Order, Outcome,
-    Overflow, Receipt, ValidationError,
+    CreateSchemaRequest, Durability, EmitError, EmitOptions, LegacyEvent, ListOptions, Order,
+    Outcome, Overflow, Receipt, ValidationError,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -354,6 +356,8 @@ impl NativeReceipt {
 struct NativeClient {
     client: Arc<Client>,
     shutdown_timeout: Duration,
+    /// `emit` never waits (no spool, overflow `reject`): it runs without releasing the GIL.
+    emit_never_waits: bool,
 }
 
 fn options(key: Option<String>) -> EmitOptions {
@@ -399,6 +403,7 @@ impl NativeClient {
         api_key = None, base_url = None, timeout = None, max_retries = None, workers = None,
         queue_capacity = None, overflow = None, block_timeout = None, spool_dir = None,
         shutdown_timeout = None, on_outcome = None, user_agent_suffix = None,
+        ca_file = None, spool_max_bytes = None, durability = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -415,6 +420,9 @@ impl NativeClient {
         shutdown_timeout: Option<f64>,
         on_outcome: Option<PyObject>,
         user_agent_suffix: Option<String>,
+        ca_file: Option<std::path::PathBuf>,
+        spool_max_bytes: Option<u64>,
+        durability: Option<&str>,
     ) -> PyResult<Self> {
         let mut b = Config::builder();
         if let Some(k) = api_key {
@@ -455,6 +463,22 @@ impl NativeClient {
         if let Some(t) = shutdown_timeout {
             b = b.shutdown_timeout(secs(t, "shutdown_timeout")?);
         }
+        if let Some(f) = ca_file {
+            b = b.ca_file(f);
+        }
+        if let Some(n) = spool_max_bytes {
+            b = b.spool_max_bytes(n);
+        }
+        match durability {
+            None => {}
+            Some("process") => b = b.durability(Durability::Process),
+            Some("power_loss") => b = b.durability(Durability::PowerLoss),
+            Some(other) => {
+                return Err(bad_input(format!(
+                    "durability must be process or power_loss, got {other:?}"
+                )))
+            }
+        }
         let mut suffix = String::from("python");
         if let Some(s) = user_agent_suffix {
             suffix = format!("{suffix} {s}");
@@ -479,12 +503,15 @@ impl NativeClient {
         }
         let config = b.build().map_err(config_error)?;
         let shutdown_timeout = config.shutdown_timeout();
+        let emit_never_waits =
+            config.spool_dir().is_none() && config.overflow() == Overflow::Reject;
         let client = py
             .allow_threads(|| Client::try_new(config))
             .map_err(config_error)?;
         Ok(NativeClient {
             client: Arc::new(client),
             shutdown_timeout,
+            emit_never_waits,
         })
     }
 
@@ -498,6 +525,31 @@ impl NativeClient {
     #[getter]
     fn shutdown_timeout(&self) -> f64 {
         self.shutdown_timeout.as_secs_f64()
+    }
+
+    /// Encodes, validates and queues an event given as Python values; `None` when a value
+    /// needs the Python encoder (model objects, naive datetimes, ...): call `emit_json`.
+    #[pyo3(signature = (organization_id, event, idempotency_key = None))]
+    fn emit(
+        &self,
+        py: Python<'_>,
+        organization_id: &Bound<'_, PyAny>,
+        event: &Bound<'_, PyAny>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Option<NativeReceipt>> {
+        let Some(body) = encode::body(organization_id, event)? else {
+            return Ok(None);
+        };
+        let options = options(idempotency_key);
+        let emitted = if self.emit_never_waits {
+            // A few microseconds without I/O or waiting: cheaper than releasing the GIL.
+            self.client.emit_json(&body, options)
+        } else {
+            py.allow_threads(|| self.client.emit_json(&body, options))
+        };
+        emitted
+            .map(|receipt| Some(NativeReceipt { receipt }))
+            .map_err(emit_error)
     }
 
     /// Validates and queues a JSON body `{"organization_id", "event"}`; never waits.
@@ -662,12 +714,24 @@ impl Drop for NativeClient {
 }
 
 /// The native module `auditwire._native`.
+/// The JSON bytes `NativeClient.emit` would validate, or `None` when the values need the
+/// Python encoder (exposed for tests of the two encoders' agreement).
+#[pyfunction]
+fn encode_body<'py>(
+    py: Python<'py>,
+    organization_id: &Bound<'py, PyAny>,
+    event: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    Ok(encode::body(organization_id, event)?.map(|b| PyBytes::new(py, &b)))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_class::<NativeClient>()?;
     m.add_class::<NativeReceipt>()?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_body, m)?)?;
     m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(set_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(reset_logs_after_fork, m)?)?;

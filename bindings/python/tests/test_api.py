@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import json
 import logging
 import threading
 import time
@@ -242,3 +243,44 @@ def test_rejections_are_logged(make_server: Any, caplog: pytest.LogCaptureFixtur
     msgs = [r.getMessage() for r in caplog.records if r.name == "auditwire"]
     assert any("rejected" in m and "org_unknown" in m for m in msgs), msgs
     assert not any("sk_test_123" in m for m in msgs)
+
+
+def test_native_encoder_agrees_with_the_python_encoder(server: Server) -> None:
+    from auditwire import _client, _native
+
+    plus_one = dt.timezone(dt.timedelta(hours=1))
+    cases: List[Any] = [
+        seed_event(),
+        seed_event(metadata={"s": "é \u2028 \"q\" \\ \n", "i": -(2**63), "f": 1.5, "g": 1e16, "t": True, "z": 0}),
+        seed_event(occurred_at=dt.datetime(2026, 2, 2, 17, 35, 39, 317999, tzinfo=plus_one)),
+        dict(seed_event(), targets=(dict(id="t_1", type="team"),)),
+        {"nested": [[{"a": None}], [], {}], "emoji": "\U0001f600"},
+    ]
+    for event in cases:
+        native = _native.encode_body(ORG, event)
+        assert native is not None, event
+        assert json.loads(native) == json.loads(_client._encode({"organization_id": ORG, "event": event}))
+    # Values the native encoder leaves to Python: the Python path still handles them.
+    for event in [
+        UserDict(seed_event()),
+        seed_event(metadata={"big": 2**70}),
+        seed_event(metadata={"nan": float("nan")}),
+        seed_event(metadata={"naive": dt.datetime(2026, 1, 1)}),
+        {1: "non-str key"},
+        seed_event(metadata={"bad": "\ud800"}),
+    ]:
+        assert _native.encode_body(ORG, event) is None, event
+    with client(server) as c:
+        assert c.audit_logs.emit(organization_id=ORG, event=UserDict(seed_event())).result(10).delivered
+        with pytest.raises(auditwire.ValidationError):
+            c.audit_logs.emit(organization_id=ORG, event=seed_event(metadata={"bad": "\ud800"}))
+        assert c.stats()["accepted"] == 1
+
+
+def test_unreadable_ca_file_is_a_configuration_error(server: Server, tmp_path: Any) -> None:
+    with pytest.raises(auditwire.ConfigurationError) as e:
+        auditwire.Client("sk_test_123", server.url, ca_file=tmp_path / "missing.pem")
+    assert "ca_certificates: cannot read" in str(e.value)
+    with pytest.raises(auditwire.ConfigurationError) as e2:
+        auditwire.Client("sk_test_123", server.url, durability="sometimes")
+    assert "durability must be process or power_loss" in str(e2.value)

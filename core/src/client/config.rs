@@ -81,6 +81,44 @@ pub struct Config {
     pub(crate) spool_dir: Option<std::path::PathBuf>,
     pub(crate) spool_max_bytes: u64,
     pub(crate) durability: Durability,
+    /// Roots that replace the built-in (Mozilla) set when given.
+    pub(crate) ca_certs: Option<CaCerts>,
+}
+
+/// Trusted root certificates from the caller's PEM, in DER.
+#[derive(Clone)]
+pub(crate) struct CaCerts(pub(crate) Arc<Vec<ureq::tls::Certificate<'static>>>);
+
+impl CaCerts {
+    /// Every certificate in `pem`; an error when there is none or one is malformed.
+    fn from_pem(pem: &[u8], source: &str) -> Result<Self, ConfigError> {
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(invalid(
+                        "ca_certificates",
+                        format!("{source}: not valid PEM ({e})"),
+                    ))
+                }
+            }
+        }
+        if certs.is_empty() {
+            return Err(invalid(
+                "ca_certificates",
+                format!("{source}: no PEM certificate (-----BEGIN CERTIFICATE-----) found"),
+            ));
+        }
+        Ok(CaCerts(Arc::new(certs)))
+    }
+}
+
+impl fmt::Debug for CaCerts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} certificate(s)", self.0.len())
+    }
 }
 
 impl fmt::Debug for Config {
@@ -107,6 +145,7 @@ impl fmt::Debug for Config {
             .field("spool_dir", &self.spool_dir)
             .field("spool_max_bytes", &self.spool_max_bytes)
             .field("durability", &self.durability)
+            .field("ca_certificates", &self.ca_certs)
             .finish()
     }
 }
@@ -132,7 +171,7 @@ impl Config {
         self.timeout
     }
 
-    /// The number of delivery workers.
+    /// The number of delivery workers: requests in flight at once, each on its own connection.
     pub fn workers(&self) -> usize {
         self.workers
     }
@@ -196,6 +235,14 @@ pub struct ConfigBuilder {
     legacy_endpoint: LegacyEndpoint,
     allow_insecure_http: bool,
     ignore_env: bool,
+    ca: Option<CaSource>,
+}
+
+/// Where the caller's trusted roots come from.
+#[derive(Clone, Debug)]
+enum CaSource {
+    File(std::path::PathBuf),
+    Pem(Vec<u8>),
 }
 
 impl fmt::Debug for ConfigBuilder {
@@ -275,7 +322,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// Number of delivery worker threads (default 4).
+    /// Delivery workers: requests in flight at once, each on its own keep-alive connection
+    /// (default 4).
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = Some(workers);
         self
@@ -345,6 +393,18 @@ impl ConfigBuilder {
     /// Allows plain `http://` to hosts other than loopback (never do this in production).
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Trusts only the CA certificates in this PEM file (a private or self-signed server).
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.ca = Some(CaSource::File(path.into()));
+        self
+    }
+
+    /// Trusts only the CA certificates in this PEM text (a private or self-signed server).
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca = Some(CaSource::Pem(pem.into()));
         self
     }
 
@@ -442,6 +502,16 @@ impl ConfigBuilder {
         };
         let backoff = self.backoff.unwrap_or_default();
         backoff.check()?;
+        let ca_certs = match self.ca {
+            None => None,
+            Some(CaSource::Pem(pem)) => Some(CaCerts::from_pem(&pem, "PEM")?),
+            Some(CaSource::File(path)) => {
+                let shown = path.display().to_string();
+                let pem = std::fs::read(&path)
+                    .map_err(|e| invalid("ca_certificates", format!("cannot read {shown}: {e}")))?;
+                Some(CaCerts::from_pem(&pem, &shown)?)
+            }
+        };
         let mut user_agent = format!("auditwire/{}", env!("CARGO_PKG_VERSION"));
         if let Some(suffix) = self.user_agent_suffix.filter(|s| !s.trim().is_empty()) {
             if suffix.bytes().any(|b| !(0x20..0x7f).contains(&b)) {
@@ -468,6 +538,7 @@ impl ConfigBuilder {
             legacy_endpoint: self.legacy_endpoint,
             spool_dir,
             spool_max_bytes,
+            ca_certs,
             durability: self.durability,
         })
     }

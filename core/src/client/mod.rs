@@ -12,6 +12,7 @@
 mod api_error;
 mod api_types;
 mod config;
+mod delivery_http;
 mod envelope;
 mod errors;
 mod fork;
@@ -145,12 +146,19 @@ impl Engine {
                 retry_after_cap: config.retry_after_cap,
             },
         });
-        let workers = (0..config.workers)
+        // `workers` concurrent connections on event-loop threads: one is enough to keep
+        // them all busy; with a spool a second one keeps sending while the first is in
+        // SQLite.
+        let threads = config
+            .workers
+            .min(if spool.is_some() { worker_threads() } else { 1 });
+        let workers = (0..threads)
             .map(|i| {
                 let s = shared.clone();
+                let lanes = config.workers / threads + usize::from(i < config.workers % threads);
                 std::thread::Builder::new()
                     .name(format!("auditwire-worker-{i}"))
-                    .spawn(move || worker::run(s))
+                    .spawn(move || worker::run(s, lanes))
                     .expect("cannot start an auditwire worker thread")
             })
             .collect();
@@ -317,7 +325,7 @@ impl Client {
         }
         // The inherited engine's threads do not exist here and its locks may be held by
         // them: leave it untouched (leaked) and start afresh. A child opens its own spool
-        // run (the parent keeps its own, still locked by the parent).
+        // run; the parent's run stays locked by the parent alone (see `fork`).
         let fresh = match Engine::start(&self.config) {
             Ok(engine) => engine,
             Err(e) => {
@@ -372,9 +380,26 @@ impl Client {
     /// (for bindings that hold JSON); the body sent is the normalised form.
     pub fn emit_json(&self, json: &[u8], options: EmitOptions) -> Result<Receipt, EmitError> {
         match CreateEventBody::from_json(json) {
-            Ok(body) => self.emit_body(&body, options),
+            Ok(body) => self.emit_parsed(&body, options),
             Err(e) => Err(self.refuse(self.engine(), EmitError::Invalid(e))),
         }
+    }
+
+    /// Queues a body from the strict parser, which has applied every rule already.
+    fn emit_parsed(
+        &self,
+        body: &CreateEventBody,
+        options: EmitOptions,
+    ) -> Result<Receipt, EmitError> {
+        debug_assert!(body.event.validate().is_ok() && !body.organization_id.is_empty());
+        let engine = self.engine();
+        let mut problems = Vec::new();
+        let key = self.key(&options, &mut problems);
+        if let Some(e) = ValidationError::from_problems(problems) {
+            return Err(self.refuse(engine, EmitError::Invalid(e)));
+        }
+        let bytes = serialise(&body.organization_id, &body.event);
+        self.enqueue(engine, bytes, Endpoint::Events, &body.organization_id, key)
     }
 
     /// Validates and queues a v1 event: translated to the current API by default, or sent
@@ -563,6 +588,11 @@ fn serialise(organization_id: &str, event: &Event) -> Vec<u8> {
     serde_json::to_writer(&mut buf, event).expect("event types always serialise");
     buf.push(b'}');
     buf
+}
+
+/// Event-loop threads for delivery with a spool: two, or one on a single core.
+fn worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(2))
 }
 
 #[cfg(test)]

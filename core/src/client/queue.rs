@@ -23,8 +23,11 @@ const LOAD_BATCH: usize = 512;
 pub(crate) trait EventStore: Send + Sync {
     /// Accepts an event under the overflow policy; gives it back with the error on refusal.
     fn push(&self, env: Envelope, overflow: Overflow) -> Result<(), (EmitError, Envelope)>;
-    /// Blocks until an event is due (and no pause is in force); `None` once stopped.
-    fn take(&self) -> Option<Envelope>;
+    /// An event that is due (and no pause in force), or when to ask again.
+    fn try_take(&self) -> Take;
+    /// Registers a worker's wake-up: called with `false` when one event became ready, with
+    /// `true` when every waiting sender should look again (timers, pauses, stop).
+    fn subscribe(&self, wake: Waker);
     /// A taken event has its final outcome (with a spool: delete it or dead-letter it).
     fn ack(&self, env: &Envelope, outcome: &Outcome);
     /// A taken event goes back to wait until `retry_at`; if the store has stopped it is
@@ -45,6 +48,22 @@ pub(crate) trait EventStore: Send + Sync {
     /// Waits until `live` workers have exited or `deadline`; true if all did.
     fn wait_workers(&self, live: usize, deadline: Instant) -> bool;
 }
+
+/// A worker's wake-up call (see [`EventStore::subscribe`]).
+pub(crate) type Waker = Arc<dyn Fn(bool) + Send + Sync>;
+
+/// What [`EventStore::try_take`] found.
+pub(crate) enum Take {
+    /// An event to send, now counted in flight.
+    Event(Envelope),
+    /// Nothing due: ask again when woken, or at this instant.
+    Wait(Option<Instant>),
+    /// The store stopped.
+    Stopped,
+}
+
+/// Spool reads per `try_take` before it answers `Wait` (rows still being registered).
+const LOADS_PER_TAKE: usize = 4;
 
 struct Delayed {
     at: Instant,
@@ -81,9 +100,10 @@ struct State {
     in_flight: usize,
     closed: bool,
     stopping: bool,
-    /// Workers asleep on `work`, and wake-ups sent to them not yet consumed.
-    sleeping: usize,
-    signalled: usize,
+    /// The workers' wake-ups.
+    wakers: Vec<Waker>,
+    /// Spool only: no read before this instant (after a read error).
+    load_retry_at: Option<Instant>,
     blocked_pushers: usize,
     idle_waiters: usize,
     exited_workers: usize,
@@ -111,7 +131,6 @@ impl State {
 /// The memory queue, bounded by events and bytes.
 pub(crate) struct MemoryQueue {
     state: Mutex<State>,
-    work: Condvar,
     room: Condvar,
     idle: Condvar,
     max_events: usize,
@@ -123,7 +142,6 @@ impl MemoryQueue {
     pub(crate) fn new(max_events: usize, max_bytes: usize) -> Self {
         MemoryQueue {
             state: Mutex::default(),
-            work: Condvar::new(),
             room: Condvar::new(),
             idle: Condvar::new(),
             max_events,
@@ -237,12 +255,13 @@ impl MemoryQueue {
         let rows = spool.load(after, limit);
         let mut st = self.lock();
         st.loading = false;
-        self.work.notify_all();
+        self.wake_all(&st);
         let rows = match rows {
             Ok(rows) => rows,
             Err(e) => {
                 log::error!("auditwire: cannot read the spool: {e}");
-                return wait(&self.work, st, Some(Duration::from_secs(1)));
+                st.load_retry_at = Some(Instant::now() + Duration::from_secs(1));
+                return st;
             }
         };
         if rows.is_empty() {
@@ -315,10 +334,17 @@ impl MemoryQueue {
         }
     }
 
+    /// One event became ready: one waiting sender of each worker looks.
     fn wake_worker(&self, st: &mut State) {
-        if st.sleeping > st.signalled {
-            st.signalled += 1;
-            self.work.notify_one();
+        for w in &st.wakers {
+            w(false);
+        }
+    }
+
+    /// Every waiting sender looks again.
+    fn wake_all(&self, st: &State) {
+        for w in &st.wakers {
+            w(true);
         }
     }
 
@@ -388,44 +414,56 @@ impl EventStore for MemoryQueue {
         Ok(())
     }
 
-    fn take(&self) -> Option<Envelope> {
+    fn try_take(&self) -> Take {
         let mut st = self.lock();
+        let mut loads = 0;
         loop {
             if st.stopping {
-                return None;
+                return Take::Stopped;
             }
             let now = Instant::now();
-            let mut timeout = st.pause.remaining(now);
-            if timeout.is_none() {
-                if let Some(spool) = &self.spool {
-                    // Read ahead from disk before memory runs dry, so that the other
-                    // workers keep sending while this one reads.
-                    if st.disk_only > 0
-                        && !st.loading
-                        && st.ready.len() < LOAD_BATCH / 2
-                        && st.events < self.max_events
-                    {
-                        st = self.load(spool, st);
-                        continue;
-                    }
-                }
-                let due = st.delayed.peek().is_some_and(|d| d.at <= now);
-                let env = if due {
-                    st.delayed.pop().map(|d| d.env)
-                } else {
-                    st.ready.pop_front()
-                };
-                if let Some(env) = env {
-                    st.in_flight += 1;
-                    return Some(env);
-                }
-                timeout = st.delayed.peek().map(|d| d.at - now);
+            if let Some(until) = st.pause.remaining(now).map(|d| now + d) {
+                return Take::Wait(Some(until));
             }
-            st.sleeping += 1;
-            st = wait(&self.work, st, timeout);
-            st.sleeping -= 1;
-            st.signalled = st.signalled.saturating_sub(1);
+            if let Some(spool) = &self.spool {
+                // Read ahead from disk before memory runs dry, so that the other
+                // senders keep sending while this one reads.
+                let may_read = st.load_retry_at.map_or(true, |at| at <= now);
+                if st.disk_only > 0
+                    && !st.loading
+                    && may_read
+                    && loads < LOADS_PER_TAKE
+                    && st.ready.len() < LOAD_BATCH / 2
+                    && st.events < self.max_events
+                {
+                    st.load_retry_at = None;
+                    loads += 1;
+                    st = self.load(spool, st);
+                    continue;
+                }
+            }
+            let due = st.delayed.peek().is_some_and(|d| d.at <= now);
+            let env = if due {
+                st.delayed.pop().map(|d| d.env)
+            } else {
+                st.ready.pop_front()
+            };
+            if let Some(env) = env {
+                st.in_flight += 1;
+                return Take::Event(env);
+            }
+            let mut at = st.delayed.peek().map(|d| d.at);
+            if self.spool.is_some() && st.disk_only > 0 {
+                // Rows on disk not loadable yet: look again soon.
+                let soon = st.load_retry_at.unwrap_or(now + Duration::from_millis(10));
+                at = Some(at.map_or(soon, |a| a.min(soon)));
+            }
+            return Take::Wait(at);
         }
+    }
+
+    fn subscribe(&self, wake: Waker) {
+        self.lock().wakers.push(wake);
     }
 
     fn ack(&self, env: &Envelope, outcome: &Outcome) {
@@ -469,10 +507,8 @@ impl EventStore for MemoryQueue {
             seq,
             env,
         });
-        // A sleeping worker may be waiting on a later timer than this one.
-        if st.sleeping > 0 {
-            self.work.notify_all();
-        }
+        // A waiting sender may be waiting on a later timer than this one.
+        self.wake_all(&st);
         None
     }
 
@@ -516,7 +552,7 @@ impl EventStore for MemoryQueue {
         for (_, slot) in st.spilled_slots.drain() {
             slot.complete(Outcome::Shutdown { attempts: 0 });
         }
-        self.work.notify_all();
+        self.wake_all(&st);
         self.room.notify_all();
         self.idle.notify_all();
         (left, st.in_flight)
@@ -557,6 +593,24 @@ mod tests {
     use crate::client::envelope::{Endpoint, IdempotencyKey};
     use crate::client::receipt::Slot;
     use std::sync::Arc;
+
+    /// Waits as a sender does: until an event is due, or `None` once stopped.
+    fn take(q: &MemoryQueue) -> Option<Envelope> {
+        loop {
+            match q.try_take() {
+                Take::Event(e) => return Some(e),
+                Take::Stopped => return None,
+                Take::Wait(at) => {
+                    let now = Instant::now();
+                    let nap = at.map_or(Duration::from_millis(1), |a| {
+                        a.saturating_duration_since(now)
+                            .min(Duration::from_millis(1))
+                    });
+                    std::thread::sleep(nap);
+                }
+            }
+        }
+    }
 
     fn env(size: usize) -> Envelope {
         let slot = Slot::new(IdempotencyKey::new_v4(), "org");
@@ -612,7 +666,7 @@ mod tests {
         let q2 = q.clone();
         let consumer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(30));
-            let e = q2.take().unwrap();
+            let e = take(&q2).unwrap();
             q2.ack(&e, &Outcome::Shutdown { attempts: 0 });
         });
         q.push(env(10), Overflow::Block(Duration::from_secs(10)))
@@ -625,15 +679,15 @@ mod tests {
     fn retries_wait_their_turn_and_pause_holds_everything() {
         let q = MemoryQueue::new(10, 4096);
         q.push(env(1), Overflow::Reject).unwrap();
-        let e = q.take().unwrap();
+        let e = take(&q).unwrap();
         let t0 = Instant::now();
         assert!(q.nack(e, t0 + Duration::from_millis(60)).is_none());
-        let e = q.take().unwrap();
+        let e = take(&q).unwrap();
         assert!(t0.elapsed() >= Duration::from_millis(60));
         q.pause(Instant::now() + Duration::from_millis(60));
         assert!(q.nack(e, Instant::now()).is_none());
         let t1 = Instant::now();
-        let e = q.take().unwrap();
+        let e = take(&q).unwrap();
         assert!(t1.elapsed() >= Duration::from_millis(50));
         q.ack(&e, &Outcome::Shutdown { attempts: 0 });
         assert_eq!(q.wait_idle(Instant::now()), 0);
@@ -644,7 +698,7 @@ mod tests {
         let q = MemoryQueue::new(10, 4096);
         q.push(env(1), Overflow::Reject).unwrap();
         q.push(env(1), Overflow::Reject).unwrap();
-        let taken = q.take().unwrap();
+        let taken = take(&q).unwrap();
         q.close();
         assert!(matches!(
             q.push(env(1), Overflow::Reject),
@@ -655,7 +709,7 @@ mod tests {
         assert!(t0.elapsed() >= Duration::from_millis(30));
         let (left, in_flight) = q.stop();
         assert_eq!((left.len(), in_flight), (1, 1));
-        assert!(q.take().is_none());
+        assert!(take(&q).is_none());
         let back = q.nack(taken, Instant::now()).unwrap();
         assert_eq!(q.wait_idle(Instant::now()), 1);
         q.ack(&back, &Outcome::Shutdown { attempts: 0 });

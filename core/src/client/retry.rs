@@ -129,6 +129,16 @@ impl RetryPolicy {
             None => jitter,
         }
     }
+
+    /// How long a 429 holds every worker: what the server asked for (capped), else one
+    /// first-step backoff. Not the failing event's own backoff, which grows with its
+    /// attempts and would stall the whole client for up to the backoff cap.
+    pub(crate) fn rate_limit_pause(&self, retry_after: Option<Duration>) -> Duration {
+        match retry_after {
+            Some(ra) => ra.min(self.retry_after_cap),
+            None => self.backoff.base,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +146,26 @@ mod tests {
     use super::*;
     use rand::rngs::SmallRng;
     use rand::SeedableRng;
+
+    #[test]
+    fn a_rate_limit_pauses_for_retry_after_not_the_events_backoff() {
+        let p = RetryPolicy {
+            backoff: Backoff::default(),
+            max_retries: None,
+            window: Duration::from_secs(600),
+            retry_after_cap: Duration::from_secs(60),
+        };
+        assert_eq!(p.rate_limit_pause(Some(Duration::ZERO)), Duration::ZERO);
+        assert_eq!(
+            p.rate_limit_pause(Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            p.rate_limit_pause(Some(Duration::from_secs(600))),
+            Duration::from_secs(60)
+        );
+        assert_eq!(p.rate_limit_pause(None), Backoff::default().base);
+    }
 
     #[test]
     fn backoff_grows_to_the_cap_with_full_jitter() {

@@ -243,7 +243,7 @@ impl Writer {
 /// One owner run's spool: its database, its lock, its writer thread.
 pub(crate) struct Spool {
     db_path: PathBuf,
-    _lock: File,
+    lock: File,
     writer: Arc<Writer>,
     thread: Mutex<Option<JoinHandle<()>>>,
     reader: Mutex<Connection>,
@@ -466,9 +466,14 @@ impl Spool {
                 .spawn(move || background_loop(&writer))
                 .map_err(|e| err(&db_path, format!("cannot start the writer thread: {e}")))?
         };
+        // A forked child must not keep this run locked (see `fork`); `Drop` forgets it.
+        #[cfg(unix)]
+        if !super::fork::register_lock(std::os::unix::io::AsRawFd::as_raw_fd(&lock)) {
+            log::warn!("auditwire: too many open spools: a forked child keeps this run locked");
+        }
         Ok(Spool {
             db_path,
-            _lock: lock,
+            lock,
             writer,
             thread: Mutex::new(Some(thread)),
             reader: Mutex::new(reader),
@@ -676,6 +681,8 @@ impl Spool {
 
 impl Drop for Spool {
     fn drop(&mut self) {
+        #[cfg(unix)]
+        super::fork::forget_lock(std::os::unix::io::AsRawFd::as_raw_fd(&self.lock));
         let mut st = self.writer.lock();
         st.stop = true;
         self.writer.work.notify_one();

@@ -1,4 +1,5 @@
-//! HTTP over one keep-alive `ureq` agent (rustls, verified certificates) per worker.
+//! Blocking HTTP for the management calls: one keep-alive `ureq` agent (rustls, verified
+//! certificates).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, PoisonError};
@@ -6,9 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ureq::http::{HeaderMap, HeaderValue, Method, Uri};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport as Wire,
-};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use super::api_error::{ApiError, ErrorKind};
 use super::config::Config;
@@ -51,18 +50,8 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    /// A transport for a delivery worker: a pooled connection in steady use is not
-    /// re-probed before each request (see [`RecentUse`]).
-    pub(crate) fn for_worker(config: &Config) -> Self {
-        Self::build(config, true)
-    }
-
-    /// A transport that probes every pooled connection before reuse (management calls).
+    /// A transport for management calls.
     pub(crate) fn new(config: &Config) -> Self {
-        Self::build(config, false)
-    }
-
-    fn build(config: &Config, trust_recent: bool) -> Self {
         let agent_config = ureq::Agent::config_builder()
             // Statuses are data here: the retry logic reads every one.
             .http_status_as_error(false)
@@ -73,22 +62,22 @@ impl Transport {
             .timeout_per_write(Some(config.timeout))
             .max_redirects(0)
             .max_idle_connections(4)
-            .max_idle_connections_per_host(4)
-            .build();
+            .max_idle_connections_per_host(4);
+        let agent_config = match &config.ca_certs {
+            Some(ca) => agent_config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(ca.0.clone()))
+                    .build(),
+            ),
+            None => agent_config,
+        }
+        .build();
         Transport {
-            agent: if trust_recent {
-                ureq::Agent::with_parts(
-                    agent_config,
-                    DefaultConnector::new().chain(RecentUseConnector),
-                    CachingResolver::default(),
-                )
-            } else {
-                ureq::Agent::with_parts(
-                    agent_config,
-                    DefaultConnector::new(),
-                    CachingResolver::default(),
-                )
-            },
+            agent: ureq::Agent::with_parts(
+                agent_config,
+                DefaultConnector::new(),
+                CachingResolver::default(),
+            ),
             auth: {
                 // The key and agent were checked as printable ASCII by the configuration.
                 let mut v = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
@@ -166,91 +155,6 @@ impl Transport {
             request_id,
             retry_after,
         })
-    }
-}
-
-/// A connection used this recently is taken to be still open without a probe.
-const TRUST_RECENT: Duration = Duration::from_millis(500);
-
-/// Wraps each new connection in [`RecentUse`].
-#[derive(Debug)]
-struct RecentUseConnector;
-
-impl Connector<Box<dyn Wire>> for RecentUseConnector {
-    type Out = RecentUse;
-
-    fn connect(
-        &self,
-        _details: &ConnectionDetails,
-        chained: Option<Box<dyn Wire>>,
-    ) -> Result<Option<RecentUse>, ureq::Error> {
-        Ok(chained.map(|inner| RecentUse {
-            inner,
-            last_io: Instant::now(),
-            pending: Vec::new(),
-        }))
-    }
-}
-
-/// Two savings per request on a worker's connection:
-///
-/// - ureq probes a pooled connection (non-blocking read between two `ioctl`s) both when it
-///   returns to the pool and when it is taken again. A connection that did I/O within
-///   [`TRUST_RECENT`] skips the probe; an idle one is still probed. Should a server close a
-///   connection in that window, the request fails as a transport error and is retried with
-///   the same idempotency key.
-/// - ureq writes the head and the body separately: two TCP segments, each processed by the
-///   loopback stack on our CPU. Output is gathered here and written once, when the response
-///   is awaited.
-#[derive(Debug)]
-struct RecentUse {
-    inner: Box<dyn Wire>,
-    last_io: Instant,
-    pending: Vec<u8>,
-}
-
-impl RecentUse {
-    fn flush(&mut self, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        let n = self.pending.len();
-        if n == 0 {
-            return Ok(());
-        }
-        self.inner.buffers().output()[..n].copy_from_slice(&self.pending);
-        self.pending.clear();
-        let r = self.inner.transmit_output(n, timeout);
-        self.last_io = Instant::now();
-        r
-    }
-}
-
-impl Wire for RecentUse {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        self.inner.buffers()
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        let cap = self.inner.buffers().output().len();
-        if self.pending.len() + amount > cap {
-            self.flush(timeout)?;
-        }
-        let out = self.inner.buffers().output();
-        self.pending.extend_from_slice(&out[..amount]);
-        Ok(())
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.flush(timeout)?;
-        let r = self.inner.await_input(timeout);
-        self.last_io = Instant::now();
-        r
-    }
-
-    fn is_open(&mut self) -> bool {
-        self.last_io.elapsed() < TRUST_RECENT || self.inner.is_open()
-    }
-
-    fn is_tls(&self) -> bool {
-        self.inner.is_tls()
     }
 }
 
@@ -377,8 +281,7 @@ mod tests {
             "HTTP/1.1 201 Created\r\nContent-Length: 16\r\nX-REQUEST-ID: req_a\r\n\r\n{\"success\":true}".into(),
             "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 2\r\nretry-after: 3\r\nx-request-id: req_b\r\n\r\n{}".into(),
         ]);
-        // The worker transport: one write per request, no probe between busy requests.
-        let tr = Transport::for_worker(&config(&url));
+        let tr = Transport::new(&config(&url));
         let r = tr
             .send(
                 Method::POST,

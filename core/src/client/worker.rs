@@ -1,4 +1,5 @@
-//! A delivery worker: takes due events, sends them, and settles or reschedules each.
+//! A delivery worker thread: an event loop whose senders take due events, send them, and
+//! settle or reschedule each.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -6,16 +7,16 @@ use std::time::Instant;
 
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
-use ureq::http::Method;
+use tokio::sync::Notify;
 
 use super::api_error::ApiError;
 use super::config::Config;
+use super::delivery_http::{Connection, Endpoint};
 use super::envelope::Envelope;
 use super::outcome::{Outcome, OutcomeReport};
-use super::queue::EventStore;
+use super::queue::{EventStore, Take};
 use super::retry::RetryPolicy;
 use super::stats::Counters;
-use super::transport::Transport;
 
 /// What the engine's threads share.
 pub(crate) struct Shared {
@@ -99,19 +100,79 @@ impl Shared {
     }
 }
 
-/// The worker loop; returns when the store stops.
-pub(crate) fn run(shared: Arc<Shared>) {
-    let transport = Transport::for_worker(&shared.config);
+/// A worker thread: an event loop driving `lanes` senders, each with its own keep-alive
+/// connection; returns when the store stops.
+pub(crate) fn run(shared: Arc<Shared>, lanes: usize) {
+    drive(&shared, lanes);
+    shared.store.worker_exited();
+}
+
+fn drive(shared: &Arc<Shared>, lanes: usize) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            log::error!("auditwire: cannot start a delivery event loop: {e}");
+            return;
+        }
+    };
+    let endpoint = match Endpoint::new(&shared.config) {
+        Ok(ep) => Arc::new(ep),
+        Err(e) => {
+            log::error!("auditwire: cannot deliver: {e}");
+            return;
+        }
+    };
+    let notify = Arc::new(Notify::new());
+    let wake = notify.clone();
+    shared.store.subscribe(Arc::new(move |all: bool| {
+        if all {
+            wake.notify_waiters();
+        } else {
+            wake.notify_one();
+        }
+    }));
+    rt.block_on(async {
+        let senders: Vec<_> = (0..lanes.max(1))
+            .map(|_| {
+                let conn = Connection::new(endpoint.clone(), shared.config.timeout);
+                tokio::spawn(send_loop(shared.clone(), notify.clone(), conn))
+            })
+            .collect();
+        for s in senders {
+            if let Err(e) = s.await {
+                log::error!("auditwire: a delivery sender failed: {e}");
+            }
+        }
+    });
+}
+
+/// The next due event, waiting for a wake-up or a timer; `None` once the store stops.
+async fn next(shared: &Shared, notify: &Notify) -> Option<Envelope> {
+    loop {
+        let woken = notify.notified();
+        tokio::pin!(woken);
+        // Registered before looking, so that no wake-up is missed in between.
+        woken.as_mut().enable();
+        match shared.store.try_take() {
+            Take::Event(env) => return Some(env),
+            Take::Stopped => return None,
+            Take::Wait(None) => woken.await,
+            Take::Wait(Some(at)) => {
+                let _ = tokio::time::timeout_at(at.into(), woken).await;
+            }
+        }
+    }
+}
+
+/// One sender: takes due events, sends them over its connection, settles or reschedules.
+async fn send_loop(shared: Arc<Shared>, notify: Arc<Notify>, mut conn: Connection) {
     let mut rng = SmallRng::from_rng(&mut rand::rng());
-    while let Some(mut env) = shared.store.take() {
+    while let Some(mut env) = next(&shared, &notify).await {
         env.attempts += 1;
-        let sent = transport.send(
-            Method::POST,
-            env.endpoint.path(),
-            Some(&env.body),
-            Some(env.key()),
-        );
-        match sent {
+        match conn.send(&env).await {
             Ok(reply) if reply.is_success() => {
                 let outcome = Outcome::Delivered {
                     status: reply.status,
@@ -132,7 +193,6 @@ pub(crate) fn run(shared: Arc<Shared>) {
             Err(error) => retry(&shared, env, error, &mut rng),
         }
     }
-    shared.store.worker_exited();
 }
 
 /// Schedules another attempt, or settles the event as expired when its budget is spent.
@@ -141,7 +201,9 @@ fn retry(shared: &Shared, env: Envelope, error: ApiError, rng: &mut SmallRng) {
     let wait = shared.policy.wait(env.attempts, error.retry_after, rng);
     if error.status == Some(429) {
         // A rate limit applies to the whole client, not only this worker.
-        shared.store.pause(now + wait);
+        shared
+            .store
+            .pause(now + shared.policy.rate_limit_pause(error.retry_after));
     }
     match shared
         .policy

@@ -191,8 +191,15 @@ class AuditLogs:
 
     def emit(self, *, organization_id: str, event: EventLike, idempotency_key: Optional[str] = None) -> Receipt:
         """Validates and queues an event; returns at once with its ``Receipt``."""
-        body = _encode({"organization_id": organization_id, "event": event})
-        return Receipt(_call(self._client._native.emit_json, body, idempotency_key))
+        native = self._client._native
+        try:
+            receipt = native.emit(organization_id, event, idempotency_key)
+            if receipt is None:  # values the native encoder leaves to Python (models, ...)
+                body = _encode({"organization_id": organization_id, "event": event})
+                receipt = native.emit_json(body, idempotency_key)
+        except _native.NativeError as exc:
+            raise error_from(exc.args[0]) from None
+        return Receipt(receipt)
 
     def create_event(
         self,
@@ -377,7 +384,15 @@ class Client:
         spool_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
         shutdown_timeout: Optional[float] = None,
         on_outcome: Optional[OutcomeCallback] = None,
+        block_timeout: Optional[float] = None,
+        spool_max_bytes: Optional[int] = None,
+        durability: Optional[str] = None,
+        ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> None:
+        """``overflow`` is ``"reject"``, ``"block"`` (wait up to ``block_timeout`` seconds,
+        default 5) or ``"spill"`` (to the spool); ``durability`` is ``"process"`` or
+        ``"power_loss"`` (fsync each spool commit); ``ca_file`` makes the client trust only
+        the CA certificates in that PEM file."""
         callback = None
         if on_outcome is not None:
             user = on_outcome
@@ -395,10 +410,13 @@ class Client:
             workers,
             queue_capacity,
             overflow,
-            None,
+            block_timeout,
             os.fspath(spool_dir) if spool_dir is not None else None,
             shutdown_timeout,
             callback,
+            ca_file=os.fspath(ca_file) if ca_file is not None else None,
+            spool_max_bytes=spool_max_bytes,
+            durability=durability,
         )
         self._closed = False
         self.audit_logs = AuditLogs(self)
@@ -469,6 +487,10 @@ class WorkOSClient(Client):
         spool_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
         shutdown_timeout: Optional[float] = None,
         on_outcome: Optional[OutcomeCallback] = None,
+        block_timeout: Optional[float] = None,
+        spool_max_bytes: Optional[int] = None,
+        durability: Optional[str] = None,
+        ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -481,6 +503,10 @@ class WorkOSClient(Client):
             spool_dir=spool_dir,
             shutdown_timeout=shutdown_timeout,
             on_outcome=on_outcome,
+            block_timeout=block_timeout,
+            spool_max_bytes=spool_max_bytes,
+            durability=durability,
+            ca_file=ca_file,
         )
 
 
