@@ -47,6 +47,29 @@ echo "== auditwire emit (current API)"
 echo "== auditwire emit --legacy (v1 events, delivered through the current API)"
 "$bin" emit --legacy --flush-timeout 10 <"$work/legacy.ndjson"
 
-echo "== auditwire export: the organization's events as CSV"
+echo "== C: libauditwire (examples/c) built against an installed copy"
+scripts/install-c.sh "$work/prefix" >/dev/null
+for ex in legacy_events current_event; do
+  cc -std=c11 -O2 -I"$work/prefix/include" "examples/c/$ex.c" -o "$work/$ex" \
+    -L"$work/prefix/lib" -lauditwire -Wl,-rpath,"$work/prefix/lib"
+  "$work/$ex"
+done
+
+echo "== Python: the wheel in a venv (examples/python/seed_events.py)"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/auditwire"
+venv="$cache/demo-venv"
+[ -x "$venv/bin/maturin" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet "maturin>=1.5,<2"; }
+rm -rf "$work/wheels"
+"$venv/bin/maturin" build --quiet --release -m bindings/python/Cargo.toml -o "$work/wheels" 2>/dev/null
+"$venv/bin/pip" install --quiet --force-reinstall "$work"/wheels/auditwire-*.whl
+"$venv/bin/python" examples/python/seed_events.py
+
+echo "== Node: npm install ./bindings/node (examples/node/seed_events.js)"
+root="$PWD"
+mkdir -p "$work/node-app"
+(cd "$work/node-app" && npm init -y >/dev/null && npm install --no-audit --no-fund --loglevel=error "$root/bindings/node" >/dev/null)
+NODE_PATH="$work/node-app/node_modules" node examples/node/seed_events.js
+
+echo "== auditwire export: the organization's events as CSV (CLI, C, Python and Node)"
 "$bin" export --org org_01EHWNCE74X7JSDV0X3SZ3KJNY \
-  --since "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" --until "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" -o -
+  --since 2019-01-01 --until "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" -o -

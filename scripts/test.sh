@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check and test in the repository: formatting, lints, Rust tests, SDK checks.
+# Runs every check and test in the repository: formatting, lints, Rust tests, SDK checks,
+# the C, Python and Node front doors, a short soak and a short fuzzing run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,3 +28,12 @@ tests/c/run.sh
 
 step "Python front door (wheel in a clean venv, pytest, mypy)"
 bindings/python/tests/run.sh
+
+step "Node front door (packed addon in an empty project, node --test, tsc --strict)"
+bindings/node/tests/run.sh
+
+step "soak: 50,000 events through faults and a server crash, with spools"
+tests/soak/run.sh --events 50000
+
+step "fuzzing: 60 s per cargo-fuzz target"
+fuzz/run.sh 60

@@ -1,0 +1,24 @@
+// ESM entry: the CommonJS module's exports, with WorkOS as the default export.
+import cjs from './index.js';
+
+export const {
+  AuditWire,
+  WorkOS,
+  validate,
+  version,
+  AuditWireError,
+  ValidationError,
+  QueueFullError,
+  ClosedError,
+  SpoolError,
+  ConfigurationError,
+  NotDeliveredError,
+  ApiException,
+  BadRequestException,
+  UnauthorizedException,
+  NotFoundException,
+  UnprocessableEntityException,
+  RateLimitExceededException,
+  GenericServerException,
+} = cjs;
+export default cjs.WorkOS;

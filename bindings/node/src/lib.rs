@@ -1,0 +1,417 @@
+//! The native addon behind the npm package `auditwire`: the Rust core for Node.js.
+//!
+//! Only conversions live here: JSON text in, plain objects out, core errors as tagged
+//! `Error`s (see `convert.rs`). `index.js` builds the public API on top. Waiting never
+//! happens on the event loop: outcomes reach promises through `hub.rs`, and flush, close
+//! and management calls run on libuv's thread pool (`tasks.rs`).
+
+#[macro_use]
+extern crate napi_derive;
+
+mod convert;
+mod hub;
+mod tasks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auditwire::{
+    Client, Config, CreateEventBody, CreateExportRequest, CreateSchemaRequest, EmitOptions,
+    LegacyEndpoint, LegacyEvent, ListOptions, Order, Overflow,
+};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Function};
+use napi::Result;
+
+use convert::{api_error, config_error, config_refused, emit_error, validation_error};
+use convert::{Settled, StatsJs};
+use hub::{Hub, Tracked};
+use tasks::{Call, CallTask, CloseTask, FlushTask};
+
+/// Client settings; times are in milliseconds.
+#[napi(object)]
+pub struct ClientOptions {
+    /// The API key (the JavaScript layer reads `WORKOS_API_KEY` when none is given).
+    pub api_key: Option<String>,
+    /// The API base URL.
+    pub base_url: Option<String>,
+    /// Per-request timeout.
+    pub timeout: Option<f64>,
+    /// Retries after the first attempt.
+    pub max_retries: Option<u32>,
+    /// Requests in flight at once, each on its own keep-alive connection.
+    pub workers: Option<u32>,
+    /// Events the memory queue holds.
+    pub queue_capacity: Option<u32>,
+    /// `reject`, `block` or `spill` when the queue is full.
+    pub overflow: Option<String>,
+    /// Longest wait under `block`.
+    pub block_timeout: Option<f64>,
+    /// Directory of the disk spool.
+    pub spool_dir: Option<String>,
+    /// Trust only the CA certificates in this PEM file (a private or self-signed server).
+    pub ca_file: Option<String>,
+    /// Longest delivery wait at shutdown.
+    pub shutdown_timeout: Option<f64>,
+    /// Appended to the User-Agent.
+    pub user_agent_suffix: Option<String>,
+    /// Report every outcome to JavaScript (for `onOutcome`).
+    pub report_all: Option<bool>,
+    /// Send v1 events unchanged to `POST /events` instead of translating them.
+    pub legacy_v1: Option<bool>,
+}
+
+fn millis(value: f64, what: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value / 1000.0).map_err(|_| {
+        config_error(format!(
+            "{what} must be a finite number of milliseconds >= 0, got {value}"
+        ))
+    })
+}
+
+fn config(o: ClientOptions, hub: &Arc<Hub>) -> Result<Config> {
+    let mut b = Config::builder();
+    if let Some(k) = o.api_key {
+        b = b.api_key(k);
+    }
+    if let Some(u) = o.base_url {
+        b = b.base_url(u);
+    }
+    if let Some(t) = o.timeout {
+        b = b.timeout(millis(t, "timeout")?);
+    }
+    if let Some(r) = o.max_retries {
+        b = b.max_retries(r);
+    }
+    if let Some(w) = o.workers {
+        b = b.workers(w as usize);
+    }
+    if let Some(q) = o.queue_capacity {
+        b = b.queue_capacity(q as usize);
+    }
+    match o.overflow.as_deref() {
+        None => {}
+        Some("reject") => b = b.overflow(Overflow::Reject),
+        Some("spill") => b = b.overflow(Overflow::Spill),
+        Some("block") => {
+            let wait = millis(o.block_timeout.unwrap_or(5000.0), "blockTimeout")?;
+            b = b.overflow(Overflow::Block(wait));
+        }
+        Some(other) => {
+            return Err(config_error(format!(
+                "overflow must be reject, block or spill, got {other:?}"
+            )))
+        }
+    }
+    if let Some(d) = o.spool_dir {
+        b = b.spool_dir(d);
+    }
+    if let Some(f) = o.ca_file {
+        b = b.ca_file(f);
+    }
+    if let Some(t) = o.shutdown_timeout {
+        b = b.shutdown_timeout(millis(t, "shutdownTimeout")?);
+    }
+    let mut suffix = format!("node/{}", env!("CARGO_PKG_VERSION"));
+    if let Some(s) = o.user_agent_suffix {
+        suffix = format!("{suffix} {s}");
+    }
+    b = b.user_agent_suffix(suffix);
+    if o.legacy_v1 == Some(true) {
+        b = b.legacy_endpoint(LegacyEndpoint::V1);
+    }
+    let h = hub.clone();
+    b = b.on_outcome(move |r| h.on_outcome(r.organization_id, r.idempotency_key, r.outcome));
+    b.build().map_err(|e| config_refused(&e))
+}
+
+/// The core client of one `AuditWire` instance.
+#[napi]
+pub struct NativeClient {
+    client: Arc<Client>,
+    hub: Arc<Hub>,
+}
+
+/// An accepted event: its identity, and its outcome for the `delivered` promise.
+#[napi]
+pub struct NativeReceipt {
+    tracked: Arc<Tracked>,
+    hub: Arc<Hub>,
+}
+
+#[napi]
+impl NativeReceipt {
+    /// The idempotency key sent with every attempt.
+    #[napi(getter)]
+    pub fn idempotency_key(&self) -> String {
+        self.tracked.receipt.idempotency_key().to_owned()
+    }
+
+    /// The organization of the event.
+    #[napi(getter)]
+    pub fn organization_id(&self) -> String {
+        self.tracked.receipt.organization_id().to_owned()
+    }
+
+    /// Lets promise `id` wait for the outcome; returns it now if the event has one.
+    #[napi]
+    pub fn watch(&self, id: u32) -> Option<Settled> {
+        self.hub.watch(&self.tracked, id)
+    }
+}
+
+fn list_options(
+    limit: Option<u32>,
+    order: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+) -> Result<ListOptions> {
+    let order = match order.as_deref() {
+        None => None,
+        Some("asc") => Some(Order::Asc),
+        Some("desc") => Some(Order::Desc),
+        Some("normal") => Some(Order::Normal),
+        Some(other) => {
+            return Err(config_error(format!(
+                "order must be asc, desc or normal, got {other:?}"
+            )))
+        }
+    };
+    Ok(ListOptions {
+        limit,
+        order,
+        before,
+        after,
+    })
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(config_error)
+}
+
+impl NativeClient {
+    fn call(&self, call: Call) -> AsyncTask<CallTask> {
+        AsyncTask::new(CallTask {
+            client: self.client.clone(),
+            call: Some(call),
+        })
+    }
+
+    fn accept(&self, body: &str, legacy: bool, key: Option<String>) -> Result<auditwire::Receipt> {
+        let options = EmitOptions {
+            idempotency_key: key,
+        };
+        if legacy {
+            let event =
+                LegacyEvent::from_json(body.as_bytes()).map_err(|e| validation_error(&e))?;
+            self.client.emit_legacy(&event, options)
+        } else {
+            self.client.emit_json(body.as_bytes(), options)
+        }
+        .map_err(|e| emit_error(&e))
+    }
+}
+
+#[napi]
+impl NativeClient {
+    /// Starts a client; `notify` is called (weakly: it never holds the process open) when
+    /// outcomes are waiting in `takeOutcomes`.
+    #[napi(constructor)]
+    pub fn new(options: ClientOptions, notify: Function<u32, ()>) -> Result<Self> {
+        let hub = Arc::new(Hub::new(options.report_all == Some(true)));
+        let config = config(options, &hub)?;
+        let tsfn = notify
+            .build_threadsafe_function::<u32>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build()?;
+        hub.set_notify(tsfn);
+        let client = Client::try_new(config).map_err(|e| config_refused(&e))?;
+        Ok(NativeClient {
+            client: Arc::new(client),
+            hub,
+        })
+    }
+
+    /// The base URL in use.
+    #[napi(getter)]
+    pub fn base_url(&self) -> String {
+        self.client.config().base_url().to_owned()
+    }
+
+    /// The configured shutdown timeout in milliseconds.
+    #[napi(getter)]
+    pub fn shutdown_timeout(&self) -> f64 {
+        self.client.config().shutdown_timeout().as_secs_f64() * 1000.0
+    }
+
+    /// Validates and queues a JSON body (`{organization_id, event}`, or a v1 event with
+    /// `legacy`); returns its receipt.
+    #[napi]
+    pub fn emit(&self, body: String, legacy: bool, key: Option<String>) -> Result<NativeReceipt> {
+        let receipt = self.accept(&body, legacy, key)?;
+        Ok(NativeReceipt {
+            tracked: self.hub.track(receipt, 0),
+            hub: self.hub.clone(),
+        })
+    }
+
+    /// Like `emit`, for promise `id`: its outcome will come through `takeOutcomes`.
+    #[napi]
+    pub fn send(&self, body: String, legacy: bool, key: Option<String>, id: u32) -> Result<()> {
+        let receipt = self.accept(&body, legacy, key)?;
+        self.hub.track(receipt, id);
+        Ok(())
+    }
+
+    /// The outcomes settled since the last call.
+    #[napi]
+    pub fn take_outcomes(&self) -> Vec<Settled> {
+        self.hub.take()
+    }
+
+    /// Waits up to `timeoutMs` for every accepted event; resolves with how many remain.
+    #[napi]
+    pub fn flush(&self, timeout_ms: f64) -> Result<AsyncTask<FlushTask>> {
+        Ok(AsyncTask::new(FlushTask {
+            client: self.client.clone(),
+            timeout: millis(timeout_ms, "timeout")?,
+        }))
+    }
+
+    /// Stops accepting, delivers for up to `timeoutMs`; resolves with how many events were
+    /// not delivered.
+    #[napi]
+    pub fn close(&self, timeout_ms: f64) -> Result<AsyncTask<CloseTask>> {
+        Ok(AsyncTask::new(CloseTask {
+            client: self.client.clone(),
+            hub: self.hub.clone(),
+            timeout: millis(timeout_ms, "timeout")?,
+        }))
+    }
+
+    /// Stops at once without waiting (events not delivered stay in the spool or are lost).
+    #[napi]
+    pub fn close_now(&self) -> f64 {
+        let remaining = self.client.shutdown(Duration::ZERO);
+        self.hub.sweep();
+        remaining as f64
+    }
+
+    /// A snapshot of the counters.
+    #[napi]
+    pub fn stats(&self) -> StatsJs {
+        self.client.stats().into()
+    }
+
+    /// `POST /audit_logs/exports` with a JSON request; resolves with the export's JSON.
+    #[napi]
+    pub fn create_export(&self, request: String) -> Result<AsyncTask<CallTask>> {
+        let req: CreateExportRequest = serde_json::from_str(&request)
+            .map_err(|e| config_error(format!("invalid export request: {e}")))?;
+        Ok(self.call(Box::new(move |c| {
+            json_text(&c.create_export(&req).map_err(|e| api_error(&e))?)
+        })))
+    }
+
+    /// `GET /audit_logs/exports/{id}`; resolves with the export's JSON.
+    #[napi]
+    pub fn get_export(&self, export_id: String) -> AsyncTask<CallTask> {
+        self.call(Box::new(move |c| {
+            json_text(&c.get_export(&export_id).map_err(|e| api_error(&e))?)
+        }))
+    }
+
+    /// `POST /audit_logs/actions/{action}/schemas`; resolves with the schema's JSON.
+    #[napi]
+    pub fn create_schema(&self, action: String, schema: String) -> Result<AsyncTask<CallTask>> {
+        let req: CreateSchemaRequest = serde_json::from_str(&schema)
+            .map_err(|e| config_error(format!("invalid schema request: {e}")))?;
+        Ok(self.call(Box::new(move |c| {
+            json_text(&c.create_schema(&action, &req).map_err(|e| api_error(&e))?)
+        })))
+    }
+
+    /// `GET /audit_logs/actions`; resolves with the list's JSON.
+    #[napi]
+    pub fn list_actions(
+        &self,
+        limit: Option<u32>,
+        order: Option<String>,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Result<AsyncTask<CallTask>> {
+        let opts = list_options(limit, order, before, after)?;
+        Ok(self.call(Box::new(move |c| {
+            json_text(&c.list_actions(&opts).map_err(|e| api_error(&e))?)
+        })))
+    }
+
+    /// `GET /audit_logs/actions/{action}/schemas`; resolves with the list's JSON.
+    #[napi]
+    pub fn list_schemas(
+        &self,
+        action: String,
+        limit: Option<u32>,
+        order: Option<String>,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Result<AsyncTask<CallTask>> {
+        let opts = list_options(limit, order, before, after)?;
+        Ok(self.call(Box::new(move |c| {
+            json_text(&c.list_schemas(&action, &opts).map_err(|e| api_error(&e))?)
+        })))
+    }
+
+    /// `GET /organizations/{id}/audit_logs_retention`; resolves with its JSON.
+    #[napi]
+    pub fn get_retention(&self, organization_id: String) -> AsyncTask<CallTask> {
+        self.call(Box::new(move |c| {
+            json_text(
+                &c.get_retention(&organization_id)
+                    .map_err(|e| api_error(&e))?,
+            )
+        }))
+    }
+
+    /// `PUT /organizations/{id}/audit_logs_retention`; resolves with its JSON.
+    #[napi]
+    pub fn set_retention(&self, organization_id: String, days: u32) -> AsyncTask<CallTask> {
+        self.call(Box::new(move |c| {
+            json_text(
+                &c.set_retention(&organization_id, days)
+                    .map_err(|e| api_error(&e))?,
+            )
+        }))
+    }
+}
+
+impl Drop for NativeClient {
+    fn drop(&mut self) {
+        // The JavaScript object is gone (or its environment is closing): no more wake-ups.
+        self.hub.clear_notify();
+    }
+}
+
+/// Validates a request body (or a v1 event with `legacy`) given as JSON bytes and returns
+/// the exact JSON that would be sent.
+#[napi]
+pub fn validate(body: Buffer, legacy: bool) -> Result<String> {
+    let result = if legacy {
+        LegacyEvent::from_json(&body)
+            .and_then(|e| e.validate().map(|()| e))
+            .and_then(|e| e.to_current())
+            .map(|b| b.to_json())
+    } else {
+        CreateEventBody::from_json(&body).map(|b| b.to_json())
+    };
+    match result {
+        Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(config_error),
+        Err(e) => Err(validation_error(&e)),
+    }
+}
+
+/// The version of the native addon.
+#[napi]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
