@@ -70,7 +70,8 @@ async function emits(client, n) {
 }
 
 const official = new Official(KEY, { apiHostname: base.hostname, https: base.protocol === 'https:', port: Number(base.port) });
-const ours = new AuditWire(KEY, { baseUrl: base.origin, queueCapacity: Math.max(EMITS, 100000) });
+// 16 requests in flight, as the Rust and C clients of bench/run.sh use.
+const ours = new AuditWire(KEY, { baseUrl: base.origin, workers: 16, queueCapacity: Math.max(EMITS, 100000) });
 
 // Warm up both (connections, JIT).
 await sequential(official, 50);

@@ -175,7 +175,7 @@ def python_pair(server: Server, official: int, events: int) -> Dict[str, Any]:
     server.reset()
     out = run(
         [sys.executable, str(ROOT / "bench/python_vs_workos.py"), server.url, "--json",
-         "--official", str(official), "--emit", str(events)]
+         "--official", str(official), "--emit", str(events), "--workers", "16"]
     )
     return json.loads(out[out.index("{"):])
 
