@@ -3,12 +3,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderMap, HeaderValue};
+use hyper::header::HeaderValue;
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -17,14 +17,7 @@ use tokio_rustls::rustls;
 use super::api_error::{ApiError, ErrorKind};
 use super::config::Config;
 use super::envelope::Envelope;
-use super::retry::parse_retry_after;
-use super::transport::Reply;
-
-/// Largest response body read; API responses are small.
-const MAX_RESPONSE_BYTES: usize = 16 << 20;
-
-/// How long a resolved host name is reused.
-const RESOLVE_TTL: Duration = Duration::from_secs(30);
+use super::transport::{auth_header, user_agent_header, Reply, MAX_RESPONSE_BYTES, RESOLVE_TTL};
 
 /// What every delivery connection of a client shares: the server's address, TLS settings
 /// and the fixed headers.
@@ -70,10 +63,6 @@ impl Endpoint {
         } else {
             None
         };
-        // The key and agent were checked as printable ASCII by the configuration.
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
-            .map_err(|_| bad("the API key is not a valid header value".into()))?;
-        auth.set_sensitive(true);
         Ok(Endpoint {
             host,
             port,
@@ -81,9 +70,8 @@ impl Endpoint {
             prefix: uri.path().trim_end_matches('/').to_owned(),
             authority: HeaderValue::from_str(&authority)
                 .map_err(|_| bad("base_url host is not a valid header value".into()))?,
-            auth,
-            user_agent: HeaderValue::from_str(&config.user_agent)
-                .unwrap_or_else(|_| HeaderValue::from_static("auditwire")),
+            auth: auth_header(config),
+            user_agent: user_agent_header(config),
         })
     }
 }
@@ -177,22 +165,14 @@ impl Connection {
             return Err(ApiError::transport(ErrorKind::Connection, "not connected"));
         };
         let resp = sender.send_request(req).await.map_err(hyper_error)?;
-        let status = resp.status().as_u16();
-        let request_id = header(resp.headers(), "x-request-id").map(str::to_owned);
-        let retry_after = header(resp.headers(), "retry-after")
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
+        let (head, body) = resp.into_parts();
+        let body = Limited::new(body, MAX_RESPONSE_BYTES)
             .collect()
             .await
             .map_err(|e| ApiError::transport(ErrorKind::Connection, e.to_string()))?
             .to_bytes()
             .to_vec();
-        Ok(Reply {
-            status,
-            body,
-            request_id,
-            retry_after,
-        })
+        Ok(Reply::new(head.status.as_u16(), &head.headers, body))
     }
 
     async fn connect(&mut self) -> Result<SendRequest<Full<Bytes>>, ApiError> {
@@ -268,14 +248,6 @@ where
         let _ = conn.await;
     });
     Ok(sender)
-}
-
-/// A header's value; `HeaderMap` lookups are case-insensitive.
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
 }
 
 /// Classifies a hyper failure; the message never includes request headers.

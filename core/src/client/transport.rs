@@ -11,11 +11,10 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use super::api_error::{ApiError, ErrorKind};
 use super::config::Config;
-use super::envelope::Endpoint;
 use super::retry::parse_retry_after;
 
 /// Largest response body read; API responses are small.
-const MAX_RESPONSE_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
 /// A response of any status.
 #[derive(Debug)]
@@ -27,6 +26,17 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    /// A reply from its status, headers (request id, `Retry-After`) and body.
+    pub(crate) fn new(status: u16, headers: &HeaderMap, body: Vec<u8>) -> Self {
+        Reply {
+            status,
+            body,
+            request_id: header(headers, "x-request-id").map(str::to_owned),
+            retry_after: header(headers, "retry-after")
+                .and_then(|v| parse_retry_after(v, SystemTime::now())),
+        }
+    }
+
     pub(crate) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -44,9 +54,21 @@ pub(crate) struct Transport {
     auth: HeaderValue,
     base_url: String,
     user_agent: HeaderValue,
-    /// The delivery endpoints, parsed once.
-    events_uri: Option<Uri>,
-    legacy_uri: Option<Uri>,
+}
+
+/// `Authorization: Bearer <key>`, marked sensitive so it never shows in `Debug`.
+pub(crate) fn auth_header(config: &Config) -> HeaderValue {
+    // The key was checked as printable ASCII by the configuration.
+    let mut v = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
+    v.set_sensitive(true);
+    v
+}
+
+/// The `User-Agent` value (checked as printable ASCII by the configuration).
+pub(crate) fn user_agent_header(config: &Config) -> HeaderValue {
+    HeaderValue::from_str(&config.user_agent)
+        .unwrap_or_else(|_| HeaderValue::from_static("auditwire"))
 }
 
 impl Transport {
@@ -78,21 +100,8 @@ impl Transport {
                 DefaultConnector::new(),
                 CachingResolver::default(),
             ),
-            auth: {
-                // The key and agent were checked as printable ASCII by the configuration.
-                let mut v = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
-                    .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
-                v.set_sensitive(true);
-                v
-            },
-            user_agent: HeaderValue::from_str(&config.user_agent)
-                .unwrap_or_else(|_| HeaderValue::from_static("auditwire")),
-            events_uri: format!("{}{}", config.base_url, Endpoint::Events.path())
-                .parse()
-                .ok(),
-            legacy_uri: format!("{}{}", config.base_url, Endpoint::LegacyV1.path())
-                .parse()
-                .ok(),
+            auth: auth_header(config),
+            user_agent: user_agent_header(config),
             base_url: config.base_url.clone(),
         }
     }
@@ -105,17 +114,9 @@ impl Transport {
         body: Option<&[u8]>,
         idempotency_key: Option<&str>,
     ) -> Result<Reply, ApiError> {
-        let cached = match path {
-            p if p == Endpoint::Events.path() => self.events_uri.clone(),
-            p if p == Endpoint::LegacyV1.path() => self.legacy_uri.clone(),
-            _ => None,
-        };
-        let uri = match cached {
-            Some(u) => u,
-            None => format!("{}{}", self.base_url, path)
-                .parse::<Uri>()
-                .map_err(|e| ApiError::transport(ErrorKind::Connection, e.to_string()))?,
-        };
+        let uri = format!("{}{}", self.base_url, path)
+            .parse::<Uri>()
+            .map_err(|e| ApiError::transport(ErrorKind::Connection, e.to_string()))?;
         let mut req = ureq::http::Request::builder()
             .method(method)
             .uri(uri)
@@ -139,27 +140,18 @@ impl Transport {
                 .and_then(|r| self.agent.run(r).map_err(transport_error)),
         };
         let mut resp = result?;
-        let status = resp.status().as_u16();
-        let request_id = header(resp.headers(), "x-request-id").map(str::to_owned);
-        let retry_after = header(resp.headers(), "retry-after")
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let body = resp
             .body_mut()
             .with_config()
-            .limit(MAX_RESPONSE_BYTES)
+            .limit(MAX_RESPONSE_BYTES as u64)
             .read_to_vec()
             .map_err(transport_error)?;
-        Ok(Reply {
-            status,
-            body,
-            request_id,
-            retry_after,
-        })
+        Ok(Reply::new(resp.status().as_u16(), resp.headers(), body))
     }
 }
 
 /// How long a resolved host name is reused.
-const RESOLVE_TTL: Duration = Duration::from_secs(30);
+pub(crate) const RESOLVE_TTL: Duration = Duration::from_secs(30);
 
 /// Resolves IP literals without a lookup and caches names briefly.
 ///
