@@ -90,12 +90,16 @@ impl AppState {
         }
     }
 
-    /// Runs a database call on the blocking pool.
+    /// Runs a database call: in place for an in-memory database (microseconds, no I/O),
+    /// on the blocking pool for a file.
     pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Db) -> rusqlite::Result<T> + Send + 'static,
     {
+        if self.db.in_memory() {
+            return Ok(f(&self.db)?);
+        }
         let db = Arc::clone(&self.db);
         Ok(tokio::task::spawn_blocking(move || f(&db)).await??)
     }

@@ -17,6 +17,7 @@ pub use schemas::{ActionRow, SchemaRow};
 /// The server's database.
 pub struct Db {
     conn: Mutex<Connection>,
+    in_memory: bool,
 }
 
 const SCHEMA: &str = "
@@ -94,7 +95,13 @@ impl Db {
         conn.execute_batch(SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
+            in_memory: path.is_none(),
         })
+    }
+
+    /// Whether the database lives in memory only.
+    pub fn in_memory(&self) -> bool {
+        self.in_memory
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, Connection> {
