@@ -3,7 +3,8 @@
 //!
 //! The workers point at a local listener that never answers, so each holds one event in
 //! flight: what is measured is the caller's path (validate, serialise, commit to SQLite).
-//! `SPOOL_BENCH_EVENTS` sets the events per thread (default 25,000).
+//! `SPOOL_BENCH_EVENTS` sets the events per thread (default 25,000), `SPOOL_BENCH_THREADS`
+//! the thread counts (default `1,8`).
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -72,23 +73,38 @@ fn run(url: &str, threads: usize, per_thread: usize, durability: Durability) {
         })
         .collect();
     barrier.wait();
+    let cpu0 = cpu_time();
     let t0 = Instant::now();
     let mut lat: Vec<Duration> = handles
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
     let elapsed = t0.elapsed();
+    let cpu = cpu_time() - cpu0;
     lat.sort();
     let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     println!(
-        "spool emit  threads={threads:<2} durability={durability:<9?} events={:<7} rate={:>9.0}/s  p50={:>7.1?}  p99={:>7.1?}",
+        "spool emit  threads={threads:<2} durability={durability:<9?} events={:<7} rate={:>9.0}/s  p50={:>7.1?}  p99={:>7.1?}  cpu={:>5.1}µs/event",
         lat.len(),
         lat.len() as f64 / elapsed.as_secs_f64(),
         q(0.50),
         q(0.99),
+        cpu.as_secs_f64() * 1e6 / lat.len() as f64,
     );
     drop(client);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// User plus system CPU time of this process so far.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        ru
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 fn main() {
@@ -101,7 +117,11 @@ fn main() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     for durability in [Durability::Process, Durability::PowerLoss] {
-        for threads in [1, 8] {
+        let threads_list: Vec<usize> = match std::env::var("SPOOL_BENCH_THREADS") {
+            Ok(v) => v.split(',').filter_map(|t| t.trim().parse().ok()).collect(),
+            Err(_) => vec![1, 8],
+        };
+        for &threads in &threads_list {
             let n = if durability == Durability::PowerLoss && !quick {
                 per_thread / 10
             } else {

@@ -154,6 +154,37 @@ fn shutdown_keeps_undelivered_events_and_the_next_client_delivers_them() {
 }
 
 #[test]
+fn concurrent_emits_share_commits_and_every_one_is_kept_once() {
+    let dir = Scratch::new("concurrent");
+    let a = Arc::new(Client::try_new(builder(&dead_url(), &dir.0).build().unwrap()).unwrap());
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let a = a.clone();
+            std::thread::spawn(move || emit_n(&a, 300))
+        })
+        .collect();
+    let keys: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(keys.iter().collect::<HashSet<_>>().len(), 2400);
+    let report = a.shutdown_report(Duration::from_millis(100));
+    assert_eq!((report.spooled, report.lost), (2400, 0));
+    drop(a);
+    assert_eq!(auditwire::spool_status(&dir.0).unwrap().pending(), 2400);
+
+    let (url, seen) = accepting_server();
+    let b = Client::try_new(builder(&url, &dir.0).build().unwrap()).unwrap();
+    assert_eq!(b.flush(Duration::from_secs(30)), 0, "{:?}", b.stats());
+    let sent = seen.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2400);
+    assert_eq!(
+        sent.into_iter().collect::<HashSet<_>>(),
+        keys.into_iter().collect::<HashSet<_>>()
+    );
+}
+
+#[test]
 fn a_live_owners_events_are_never_taken() {
     let dir = Scratch::new("live");
     let a = Client::try_new(builder(&dead_url(), &dir.0).build().unwrap()).unwrap();
