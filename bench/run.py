@@ -191,19 +191,37 @@ def node_pair(server: Server, official: int, events: int) -> Optional[Dict[str, 
     return runs[-1] if runs else None
 
 
-def spool() -> Dict[str, Any]:
-    out = run(["cargo", "bench", "-q", "-p", "auditwire", "--bench", "spool"],
-              env={"SPOOL_BENCH_EVENTS": "20000"})
-    rates: Dict[str, Any] = {}
-    for m in re.finditer(r"threads=(\d+)\s+durability=(\w+)\s+events=\d+\s+rate=\s*([\d.]+)/s\s+p50=\s*([\d.]+\S+)\s+p99=\s*([\d.]+\S+)", out):
-        key = f"emit_{m.group(2).lower()}_{m.group(1)}t"
-        rates[key] = float(m.group(3))
-        rates[key + "_p99"] = m.group(5)
-    drain = run(["bash", str(ROOT / "bench/spool.sh"), "100000", "32"], env={"SKIP_EMIT_BENCH": "1"})
+def _micros(text: str) -> float:
+    """`12.3µs` / `1.2ms` / `900ns` as microseconds."""
+    m = re.fullmatch(r"([\d.]+)(ns|µs|us|ms|s)", text)
+    if not m:
+        return float("nan")
+    return float(m.group(1)) * {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}[m.group(2)]
+
+
+def spool(repeats: int) -> Dict[str, Any]:
+    runs: List[Dict[str, Any]] = []
+    for i in range(repeats):
+        log(f"spool emit ({i + 1}/{repeats})")
+        out = run(["cargo", "bench", "-q", "-p", "auditwire", "--bench", "spool"],
+                  env={"SPOOL_BENCH_EVENTS": "20000"})
+        rates: Dict[str, Any] = {}
+        for m in re.finditer(r"threads=(\d+)\s+durability=(\w+)\s+events=\d+\s+rate=\s*([\d.]+)/s\s+"
+                             r"p50=\s*(\S+)\s+p99=\s*(\S+)\s+cpu=\s*([\d.]+)µs/event", out):
+            key = f"emit_{m.group(2).lower()}_{m.group(1)}t"
+            rates[key] = float(m.group(3))
+            rates[key + "_p50_us"] = _micros(m.group(4))
+            rates[key + "_p99_us"] = _micros(m.group(5))
+            rates[key + "_cpu_us"] = float(m.group(6))
+        runs.append(rates)
+    rates = median_of(runs)
+    log("spool drain of a 200,000-event backlog")
+    drain = run(["bash", str(ROOT / "bench/spool.sh"), "200000", "32"], env={"SKIP_EMIT_BENCH": "1"})
     for name, key in [("in-memory delivery", "memory_delivery_per_sec"), ("spool drain", "drain_per_sec")]:
         m = re.search(rf"{name}:\s+([\d,]+) events/s", drain)
         if m:
             rates[key] = float(m.group(1).replace(",", ""))
+    rates["drain_events"] = 200000
     return rates
 
 
@@ -265,8 +283,7 @@ def main() -> int:
         results["node"] = median_of(node_runs) if node_runs else None
     finally:
         server.stop()
-    log("spool emit and drain")
-    results["spool"] = spool()
+    results["spool"] = spool(a.repeats)
     log("memory with 1,000,000 events queued")
     results["memory"] = memory()
     results["library"] = library_size(prefix)
