@@ -202,7 +202,20 @@ fn invalid_events_are_refused_on_the_callers_thread() {
     assert!(c
         .emit_json(b"{\"organization_id\":\"o\"}", EmitOptions::default())
         .is_err());
-    assert_eq!(c.stats().refused_invalid, 2);
+    let err = c
+        .emit_legacy_json(b"{\"group\":\"g\"", EmitOptions::default())
+        .unwrap_err();
+    assert!(err.to_string().contains("invalid JSON"), "{err}");
+    let built = auditwire::ValidationError::single(auditwire::Problem::new(
+        "event.actor",
+        auditwire::Rule::Required,
+        "required",
+    ));
+    assert!(matches!(
+        c.refuse_invalid(built),
+        EmitError::Invalid(ref v) if v.problems()[0].path == "event.actor"
+    ));
+    assert_eq!(c.stats().refused_invalid, 4);
     assert_eq!(c.stats().accepted, 0);
     assert_eq!(c.flush(WAIT), 0);
     assert!(r.seen().is_empty());

@@ -121,26 +121,31 @@ pub(crate) fn emit_event_json(
 ) -> Result<Receipt> {
     match Event::from_json(event_json) {
         Ok(event) => Ok(client.emit(organization_id, &event, options)?),
-        Err(e) => Err(with_org_check(organization_id, e)),
+        Err(e) => Err(client
+            .refuse_invalid(with_org_check(organization_id, e))
+            .into()),
     }
 }
 
 /// A validation error of an event parsed or built apart from its organization, with the
 /// organization's own problem first (as the core reports it for a whole body).
-pub(crate) fn with_org_check(organization_id: &str, e: ValidationError) -> Error {
-    let mut problems = Vec::new();
-    if organization_id.is_empty() && !e.is_document_level() {
-        problems.push(Problem::new(
+pub(crate) fn with_org_check(organization_id: &str, e: ValidationError) -> ValidationError {
+    if !organization_id.is_empty() || e.is_document_level() {
+        return e;
+    }
+    let mut problems = vec![Problem::new(
+        "organization_id",
+        Rule::Empty,
+        "must not be empty",
+    )];
+    problems.extend(e.into_problems());
+    ValidationError::from_problems(problems).unwrap_or_else(|| {
+        ValidationError::single(Problem::new(
             "organization_id",
             Rule::Empty,
             "must not be empty",
-        ));
-    }
-    problems.extend(e.into_problems());
-    match ValidationError::from_problems(problems) {
-        Some(all) => all.into(),
-        None => Error::invalid("invalid event"),
-    }
+        ))
+    })
 }
 
 /// Waits up to `timeout_ms` for an accepted event's outcome: OK when delivered.
@@ -252,9 +257,8 @@ pub unsafe extern "C" fn auditwire_client_emit_legacy_json(
                 str_arg(event_json, len, "event_json")?,
             )
         };
-        let event = LegacyEvent::from_json(json.as_bytes())?;
         c.client
-            .emit_legacy(&event, EmitOptions::default())
+            .emit_legacy_json(json.as_bytes(), EmitOptions::default())
             .map(drop)
             .map_err(Error::from)
     })
@@ -281,8 +285,9 @@ pub unsafe extern "C" fn auditwire_client_create_legacy_json(
                 str_arg(event_json, len, "event_json")?,
             )
         };
-        let event = LegacyEvent::from_json(json.as_bytes())?;
-        let receipt = c.client.emit_legacy(&event, EmitOptions::default())?;
+        let receipt = c
+            .client
+            .emit_legacy_json(json.as_bytes(), EmitOptions::default())?;
         wait_outcome(&receipt, timeout_ms)
     })
 }

@@ -553,6 +553,6 @@ fn emit_built(
     };
     let event = ev
         .build_checked()
-        .map_err(|e| crate::client::with_org_check(org, e))?;
+        .map_err(|e| client.refuse_invalid(crate::client::with_org_check(org, e)))?;
     Ok(client.emit(org, &event, options)?)
 }

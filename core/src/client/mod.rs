@@ -402,6 +402,24 @@ impl Client {
         self.enqueue(engine, bytes, Endpoint::Events, &body.organization_id, key)
     }
 
+    /// Parses, validates and queues a v1 event from JSON (for bindings that hold JSON).
+    pub fn emit_legacy_json(
+        &self,
+        json: &[u8],
+        options: EmitOptions,
+    ) -> Result<Receipt, EmitError> {
+        match LegacyEvent::from_json(json) {
+            Ok(event) => self.emit_legacy(&event, options),
+            Err(e) => Err(self.refuse(self.engine(), EmitError::Invalid(e))),
+        }
+    }
+
+    /// Counts an event that a binding refused before `emit` (its own parsing or building
+    /// failed) in `refused_invalid`, and returns the error to report.
+    pub fn refuse_invalid(&self, e: ValidationError) -> EmitError {
+        self.refuse(self.engine(), EmitError::Invalid(e))
+    }
+
     /// Validates and queues a v1 event: translated to the current API by default, or sent
     /// unchanged to `POST /events` with `LegacyEndpoint::V1`.
     pub fn emit_legacy(
