@@ -36,7 +36,9 @@ use storage::Db;
 
 /// Runs the server until Ctrl-C or SIGTERM; exit 1 when it cannot start.
 pub fn run(args: ServeArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: no lock contention or cross-thread wake-ups per request (in-memory
+    // database calls run in place); files and exports use the blocking pool.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
