@@ -2,8 +2,8 @@
 // The AuditWire client (and its WorkOS alias): options, the audit log namespaces, flush,
 // close and stats over the native client.
 const util = require('node:util');
-const { NativeClient } = require('./native.js');
-require('./receipt.js');
+const { NativeClient, CHUNK_SIZE } = require('./native.js');
+const { Receipt } = require('./receipt.js');
 const errors = require('./errors.js');
 const wire = require('./wire.js');
 const results = require('./results.js');
@@ -127,6 +127,10 @@ class AuditLog {
 class AuditWire {
   #n;
   #onOutcome;
+  /** The chunk of native slots in use, its next free slot and its end. */
+  #chunk = null;
+  #next = 0;
+  #end = 0;
   #closing = null;
   #exitAccepted = -1;
   #exiting = false;
@@ -181,22 +185,37 @@ class AuditWire {
     return this.#n.stats();
   }
 
+  /** The next free slot (a new chunk when the current one is full). */
+  #slot() {
+    if (this.#next === this.#end) {
+      this.#chunk = this.#n.newChunk();
+      this.#next = this.#chunk.first;
+      this.#end = this.#next + CHUNK_SIZE;
+    }
+    return this.#next;
+  }
+
   _send(body, legacy, key) {
+    const slot = this.#slot();
     const id = outcomes.nextId();
     try {
-      this.#n.send(body, legacy, key, id);
+      this.#n.emit(body, legacy, key, slot, id);
     } catch (e) {
       return Promise.reject(errors.fromNative(e));
     }
-    return outcomes.wait(id, false);
+    this.#next = slot + 1;
+    return outcomes.wait(id, false, this.#chunk);
   }
 
   _emit(body, legacy, key) {
+    const slot = this.#slot();
     try {
-      return this.#n.emit(body, legacy, key);
+      this.#n.emit(body, legacy, key, slot, 0);
     } catch (e) {
       throw errors.fromNative(e);
     }
+    this.#next = slot + 1;
+    return new Receipt(this.#chunk, slot);
   }
 
   _call(run) {

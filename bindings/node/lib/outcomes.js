@@ -31,9 +31,12 @@ function delivery(s) {
   return { outcome: s.outcome, attempts: s.attempts, status: s.status, requestID: s.requestId ?? '' };
 }
 
-/** A promise for id `id`, settled later by `settle`; `full` resolves with the delivery. */
-function wait(id, full) {
-  return new Promise((resolve, reject) => waiting.set(id, { resolve, reject, full }));
+/**
+ * A promise for id `id`, settled later by `settle`; `full` resolves with the delivery.
+ * `chunk` (the event's slots) stays alive until then.
+ */
+function wait(id, full, chunk) {
+  return new Promise((resolve, reject) => waiting.set(id, { resolve, reject, full, chunk }));
 }
 
 /** A promise already settled with `s`. */

@@ -11,6 +11,7 @@ extern crate napi_derive;
 mod convert;
 mod hub;
 mod tasks;
+mod text;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +25,9 @@ use napi::Result;
 
 use convert::{api_error, config_error, config_refused, emit_error, validation_error};
 use convert::{Settled, StatsJs};
-use hub::{Hub, Tracked};
+use hub::{Hub, CHUNK};
 use tasks::{Call, CallTask, CloseTask, FlushTask};
+use text::Text;
 
 /// Client settings; times are in milliseconds.
 #[napi(object)]
@@ -131,31 +133,44 @@ pub struct NativeClient {
     hub: Arc<Hub>,
 }
 
-/// An accepted event: its identity, and its outcome for the `delivered` promise.
+/// `CHUNK_SIZE` slots of accepted events, freed when this object is collected (receipts and
+/// waiting promises hold it).
 #[napi]
-pub struct NativeReceipt {
-    tracked: Arc<Tracked>,
+pub struct NativeChunk {
+    first: u32,
     hub: Arc<Hub>,
 }
 
 #[napi]
-impl NativeReceipt {
-    /// The idempotency key sent with every attempt.
+impl NativeChunk {
+    /// The id of the first slot.
     #[napi(getter)]
-    pub fn idempotency_key(&self) -> String {
-        self.tracked.receipt.idempotency_key().to_owned()
+    pub fn first(&self) -> u32 {
+        self.first
     }
 
-    /// The organization of the event.
-    #[napi(getter)]
-    pub fn organization_id(&self) -> String {
-        self.tracked.receipt.organization_id().to_owned()
-    }
-
-    /// Lets promise `id` wait for the outcome; returns it now if the event has one.
+    /// Lets promise `watch` wait for the event in slot `slot`; returns the outcome now if
+    /// the event has one.
     #[napi]
-    pub fn watch(&self, id: u32) -> Option<Settled> {
-        self.hub.watch(&self.tracked, id)
+    pub fn watch(&self, slot: u32, watch: u32) -> Result<Option<Settled>> {
+        self.hub
+            .watch(slot, watch)
+            .map_err(|()| config_error(format!("slot {slot} holds no event")))
+    }
+
+    /// `[organizationId, idempotencyKey]` of the event in slot `slot`.
+    #[napi]
+    pub fn identity(&self, slot: u32) -> Result<Vec<String>> {
+        match self.hub.identity(slot) {
+            Some((org, key)) => Ok(vec![org, key]),
+            None => Err(config_error(format!("slot {slot} holds no event"))),
+        }
+    }
+}
+
+impl Drop for NativeChunk {
+    fn drop(&mut self) {
+        self.hub.release_chunk(self.first);
     }
 }
 
@@ -196,16 +211,15 @@ impl NativeClient {
         })
     }
 
-    fn accept(&self, body: &str, legacy: bool, key: Option<String>) -> Result<auditwire::Receipt> {
+    fn accept(&self, body: &[u8], legacy: bool, key: Option<String>) -> Result<auditwire::Receipt> {
         let options = EmitOptions {
             idempotency_key: key,
         };
         if legacy {
-            let event =
-                LegacyEvent::from_json(body.as_bytes()).map_err(|e| validation_error(&e))?;
+            let event = LegacyEvent::from_json(body).map_err(|e| validation_error(&e))?;
             self.client.emit_legacy(&event, options)
         } else {
-            self.client.emit_json(body.as_bytes(), options)
+            self.client.emit_json(body, options)
         }
         .map_err(|e| emit_error(&e))
     }
@@ -245,22 +259,33 @@ impl NativeClient {
     }
 
     /// Validates and queues a JSON body (`{organization_id, event}`, or a v1 event with
-    /// `legacy`); returns its receipt.
-    #[napi]
-    pub fn emit(&self, body: String, legacy: bool, key: Option<String>) -> Result<NativeReceipt> {
-        let receipt = self.accept(&body, legacy, key)?;
-        Ok(NativeReceipt {
-            tracked: self.hub.track(receipt, 0),
-            hub: self.hub.clone(),
-        })
+    /// `legacy`) into slot `slot`, watched by promise `watch` (0: nobody yet).
+    #[napi(
+        ts_args_type = "body: string, legacy: boolean, key: string | undefined | null, slot: number, watch: number"
+    )]
+    pub fn emit(
+        &self,
+        body: Text,
+        legacy: bool,
+        key: Option<String>,
+        slot: u32,
+        watch: u32,
+    ) -> Result<()> {
+        let receipt = self.accept(body.bytes(), legacy, key)?;
+        if self.hub.track(slot, receipt, watch) {
+            Ok(())
+        } else {
+            Err(config_error(format!("slot {slot} is not free")))
+        }
     }
 
-    /// Like `emit`, for promise `id`: its outcome will come through `takeOutcomes`.
+    /// Allocates `CHUNK_SIZE` slots; they are freed when the returned object is collected.
     #[napi]
-    pub fn send(&self, body: String, legacy: bool, key: Option<String>, id: u32) -> Result<()> {
-        let receipt = self.accept(&body, legacy, key)?;
-        self.hub.track(receipt, id);
-        Ok(())
+    pub fn new_chunk(&self) -> NativeChunk {
+        NativeChunk {
+            first: self.hub.new_chunk(),
+            hub: self.hub.clone(),
+        }
     }
 
     /// The outcomes settled since the last call.
@@ -409,6 +434,10 @@ pub fn validate(body: Buffer, legacy: bool) -> Result<String> {
         Err(e) => Err(validation_error(&e)),
     }
 }
+
+/// Slots per chunk (see `newChunk`).
+#[napi]
+pub const CHUNK_SIZE: u32 = CHUNK;
 
 /// The version of the native addon.
 #[napi]
