@@ -216,8 +216,7 @@ impl NativeClient {
             idempotency_key: key,
         };
         if legacy {
-            let event = LegacyEvent::from_json(body).map_err(|e| validation_error(&e))?;
-            self.client.emit_legacy(&event, options)
+            self.client.emit_legacy_json(body, options)
         } else {
             self.client.emit_json(body, options)
         }

@@ -45,6 +45,7 @@ test('ValidationError: createEvent rejects, emit throws, paths in wire names', a
     return true;
   });
   assert.throws(() => c.auditLog.emit({ group: 'g' }), aw.ValidationError);
+  assert.equal(c.stats().refusedInvalid, 2);
 });
 
 test('BadRequestException from a 400', async () => {
