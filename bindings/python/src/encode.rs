@@ -5,6 +5,7 @@
 //! datetimes, NaN, huge ints, non-str keys) answers `None`: the caller then takes the
 //! Python path, which converts or reports it with the same messages as before.
 
+use crate::direct::with_str;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
@@ -40,11 +41,7 @@ fn value(v: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> PyResult<bool
     }
     if let Ok(s) = v.downcast_exact::<PyString>() {
         // Lone surrogates cannot be UTF-8: the Python path reports them.
-        let Ok(text) = s.to_cow() else {
-            return Ok(false);
-        };
-        string(&text, out);
-        return Ok(true);
+        return Ok(with_str(s, |text| string(text, out)).is_some());
     }
     if let Ok(d) = v.downcast_exact::<PyDict>() {
         out.push(b'{');
@@ -52,13 +49,12 @@ fn value(v: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> PyResult<bool
             let Ok(k) = k.downcast_exact::<PyString>() else {
                 return Ok(false);
             };
-            let Ok(k) = k.to_cow() else {
-                return Ok(false);
-            };
             if i > 0 {
                 out.push(b',');
             }
-            string(&k, out);
+            if with_str(k, |k| string(k, out)).is_none() {
+                return Ok(false);
+            }
             out.push(b':');
             if !value(&item, out, depth + 1)? {
                 return Ok(false);
@@ -100,6 +96,15 @@ fn value(v: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> PyResult<bool
     if let Ok(t) = v.downcast_exact::<PyTuple>() {
         return sequence(t.iter(), out, depth);
     }
+    if let Some(text) = datetime_text(v)? {
+        string(&text, out);
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// The wire text of an aware datetime; `None` for anything else (naive datetimes included).
+pub(crate) fn datetime_text(v: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     let py = v.py();
     let datetime = DATETIME.get_or_try_init(py, || -> PyResult<Py<PyType>> {
         Ok(py
@@ -108,22 +113,19 @@ fn value(v: &Bound<'_, PyAny>, out: &mut Vec<u8>, depth: usize) -> PyResult<bool
             .downcast_into::<PyType>()?
             .unbind())
     })?;
-    if v.is_instance(datetime.bind(py))? {
-        if v.call_method0("utcoffset")?.is_none() {
-            return Ok(false); // naive: the Python path names the field
-        }
-        let format = FORMAT_DATETIME.get_or_try_init(py, || -> PyResult<PyObject> {
-            Ok(py
-                .import("auditwire._client")?
-                .getattr("_format_datetime")?
-                .unbind())
-        })?;
-        let text = format.call1(py, (v,))?;
-        let text = text.bind(py).downcast::<PyString>()?.to_cow()?.into_owned();
-        string(&text, out);
-        return Ok(true);
+    if !v.is_instance(datetime.bind(py))? || v.call_method0("utcoffset")?.is_none() {
+        return Ok(None); // naive: the Python path names the field
     }
-    Ok(false)
+    let format = FORMAT_DATETIME.get_or_try_init(py, || -> PyResult<PyObject> {
+        Ok(py
+            .import("auditwire._client")?
+            .getattr("_format_datetime")?
+            .unbind())
+    })?;
+    let text = format.call1(py, (v,))?;
+    Ok(Some(
+        text.bind(py).downcast::<PyString>()?.to_cow()?.into_owned(),
+    ))
 }
 
 fn sequence<'py>(

@@ -1,16 +1,20 @@
 //! `auditwire._native`: the Rust core behind the Python package `auditwire`.
 //!
-//! This module only converts values: JSON bytes in, dicts and JSON text out, and every core
-//! error raised as one `NativeError` whose single argument is a dict (`kind` plus details).
-//! The Python layer (`auditwire/_client.py`, `auditwire/errors.py`) turns those dicts into
-//! the public exception classes. The GIL is released around every wait and every call into
-//! the core; worker threads take it only to run the `on_outcome` callback.
+//! This module mostly converts values: JSON bytes in, dicts and JSON text out, and every
+//! core error raised as one `NativeError` whose single argument is a dict (`kind` plus
+//! details), which the Python layer (`auditwire/_client.py`, `auditwire/errors.py`) turns
+//! into the public exception classes. The hot path is native end to end: `emit` (of
+//! `AuditLogsBase`, the base class of `auditwire.AuditLogs`) returns `auditwire.Receipt`
+//! itself and raises the public exceptions. The GIL is released around every wait and
+//! every call into the core that may wait; worker threads take it only to run the
+//! `on_outcome` callback.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+mod direct;
 mod encode;
 
 use auditwire::{
@@ -20,8 +24,10 @@ use auditwire::{
 };
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::sync::GILOnceCell;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 create_exception!(
     _native,
@@ -93,28 +99,59 @@ fn api_dict<'py>(py: Python<'py>, e: &ApiError) -> PyResult<Bound<'py, PyDict>> 
     Ok(d)
 }
 
+fn emit_error_dict<'py>(py: Python<'py>, e: &EmitError) -> PyResult<Bound<'py, PyDict>> {
+    if let EmitError::Invalid(v) = e {
+        return validation_dict(py, v);
+    }
+    let d = PyDict::new(py);
+    let kind = match e {
+        EmitError::QueueFull { .. } | EmitError::TooLarge { .. } => "queue_full",
+        EmitError::Closed => "closed",
+        EmitError::SpoolFull { .. } => "spool_full",
+        _ => "spool",
+    };
+    d.set_item("kind", kind)?;
+    d.set_item("message", e.to_string())?;
+    Ok(d)
+}
+
 fn emit_error(e: EmitError) -> PyErr {
-    Python::with_gil(|py| {
-        let built = (|| -> PyResult<Bound<'_, PyDict>> {
-            if let EmitError::Invalid(v) = &e {
-                return validation_dict(py, v);
-            }
-            let d = PyDict::new(py);
-            let kind = match &e {
-                EmitError::QueueFull { .. } | EmitError::TooLarge { .. } => "queue_full",
-                EmitError::Closed => "closed",
-                EmitError::SpoolFull { .. } => "spool_full",
-                _ => "spool",
-            };
-            d.set_item("kind", kind)?;
-            d.set_item("message", e.to_string())?;
-            Ok(d)
-        })();
-        match built {
-            Ok(d) => NativeError::new_err((d.unbind(),)),
-            Err(err) => err,
-        }
+    Python::with_gil(|py| match emit_error_dict(py, &e) {
+        Ok(d) => NativeError::new_err((d.unbind(),)),
+        Err(err) => err,
     })
+}
+
+static ERROR_FROM: GILOnceCell<PyObject> = GILOnceCell::new();
+static EMIT_PYTHON: GILOnceCell<PyObject> = GILOnceCell::new();
+static RECEIPT_OUTCOME: GILOnceCell<PyObject> = GILOnceCell::new();
+static RECEIPT_RESULT: GILOnceCell<PyObject> = GILOnceCell::new();
+static RECEIPT_AWAIT: GILOnceCell<PyObject> = GILOnceCell::new();
+
+/// A function of the pure-Python package, looked up on first use.
+fn python_fn<'a>(
+    py: Python<'_>,
+    cell: &'a GILOnceCell<PyObject>,
+    module: &str,
+    name: &str,
+) -> PyResult<&'a PyObject> {
+    cell.get_or_try_init(py, || Ok(py.import(module)?.getattr(name)?.unbind()))
+}
+
+/// The public exception (`auditwire.ValidationError`, `QueueFullError`, ...) for `e`.
+fn public_emit_error(py: Python<'_>, e: &EmitError) -> PyErr {
+    let built = emit_error_dict(py, e).and_then(|d| {
+        python_fn(py, &ERROR_FROM, "auditwire.errors", "error_from")?.call1(py, (d,))
+    });
+    let exc = match built {
+        Ok(exc) => exc.into_bound(py),
+        Err(err) => return err,
+    };
+    // As `raise ... from None` in Python.
+    if let Err(err) = exc.setattr(intern!(py, "__suppress_context__"), true) {
+        return err;
+    }
+    PyErr::from_value(exc)
 }
 
 fn api_error(e: ApiError) -> PyErr {
@@ -292,14 +329,20 @@ fn validate<'py>(py: Python<'py>, body: &[u8], legacy: bool) -> PyResult<Bound<'
     }
 }
 
-/// The accepted event's handle: its outcome once delivery ends.
-#[pyclass(module = "auditwire._native", frozen)]
-struct NativeReceipt {
+/// The handle of an accepted event, like a `concurrent.futures.Future`; also awaitable.
+#[pyclass(module = "auditwire", name = "Receipt", frozen)]
+struct PyReceipt {
     receipt: Receipt,
 }
 
+impl PyReceipt {
+    fn new(py: Python<'_>, receipt: Receipt) -> PyResult<Bound<'_, PyReceipt>> {
+        Bound::new(py, PyReceipt { receipt })
+    }
+}
+
 #[pymethods]
-impl NativeReceipt {
+impl PyReceipt {
     /// The idempotency key sent with every attempt.
     #[getter]
     fn idempotency_key(&self) -> &str {
@@ -313,13 +356,55 @@ impl NativeReceipt {
     }
 
     /// True once the event has an outcome.
-    fn is_done(&self) -> bool {
+    fn done(&self) -> bool {
         self.receipt.is_done()
+    }
+
+    /// Waits (GIL released) and returns the outcome, whatever it is; raises
+    /// `concurrent.futures.TimeoutError` when the time ran out.
+    #[pyo3(signature = (timeout = None))]
+    fn outcome(slf: &Bound<'_, Self>, timeout: Option<PyObject>) -> PyResult<PyObject> {
+        let py = slf.py();
+        python_fn(
+            py,
+            &RECEIPT_OUTCOME,
+            "auditwire._client",
+            "_receipt_outcome",
+        )?
+        .call1(py, (slf, timeout))
+    }
+
+    /// Waits up to `timeout` seconds (`None`: until the retry budget ends).
+    ///
+    /// Returns the outcome when delivered; raises the `APIError` subclass on rejection
+    /// or expiry, `ClosedError` when the client closed first, and
+    /// `concurrent.futures.TimeoutError` when the time ran out.
+    #[pyo3(signature = (timeout = None))]
+    fn result(slf: &Bound<'_, Self>, timeout: Option<PyObject>) -> PyResult<PyObject> {
+        let py = slf.py();
+        python_fn(py, &RECEIPT_RESULT, "auditwire._client", "_receipt_result")?
+            .call1(py, (slf, timeout))
+    }
+
+    /// Awaits `result()` in the running loop's default executor.
+    fn __await__(slf: &Bound<'_, Self>) -> PyResult<PyObject> {
+        let py = slf.py();
+        python_fn(py, &RECEIPT_AWAIT, "auditwire._client", "_receipt_await")?.call1(py, (slf,))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let key = PyString::new(py, self.receipt.idempotency_key()).repr()?;
+        let done = if self.receipt.is_done() {
+            "True"
+        } else {
+            "False"
+        };
+        Ok(format!("<auditwire.Receipt key={key} done={done}>"))
     }
 
     /// Waits up to `timeout` seconds (forever with `None`) with the GIL released; returns
     /// the outcome dict, or `None` when the time ran out.
-    #[pyo3(signature = (timeout = None))]
+    #[pyo3(name = "_wait", signature = (timeout = None))]
     fn wait<'py>(
         &self,
         py: Python<'py>,
@@ -527,59 +612,34 @@ impl NativeClient {
         self.shutdown_timeout.as_secs_f64()
     }
 
-    /// Encodes, validates and queues an event given as Python values; `None` when a value
-    /// needs the Python encoder (model objects, naive datetimes, ...): call `emit_json`.
-    #[pyo3(signature = (organization_id, event, idempotency_key = None))]
-    fn emit(
-        &self,
-        py: Python<'_>,
-        organization_id: &Bound<'_, PyAny>,
-        event: &Bound<'_, PyAny>,
-        idempotency_key: Option<String>,
-    ) -> PyResult<Option<NativeReceipt>> {
-        let Some(body) = encode::body(organization_id, event)? else {
-            return Ok(None);
-        };
-        let options = options(idempotency_key);
-        let emitted = if self.emit_never_waits {
-            // A few microseconds without I/O or waiting: cheaper than releasing the GIL.
-            self.client.emit_json(&body, options)
-        } else {
-            py.allow_threads(|| self.client.emit_json(&body, options))
-        };
-        emitted
-            .map(|receipt| Some(NativeReceipt { receipt }))
-            .map_err(emit_error)
-    }
-
     /// Validates and queues a JSON body `{"organization_id", "event"}`; never waits.
     #[pyo3(signature = (body, idempotency_key = None))]
-    fn emit_json(
+    fn emit_json<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         body: &[u8],
         idempotency_key: Option<String>,
-    ) -> PyResult<NativeReceipt> {
+    ) -> PyResult<Bound<'py, PyReceipt>> {
         py.allow_threads(|| self.client.emit_json(body, options(idempotency_key)))
-            .map(|receipt| NativeReceipt { receipt })
             .map_err(emit_error)
+            .and_then(|receipt| PyReceipt::new(py, receipt))
     }
 
     /// Validates and queues a JSON v1 event (the seed package's `auditLog.createEvent`).
     #[pyo3(signature = (body, idempotency_key = None))]
-    fn emit_legacy_json(
+    fn emit_legacy_json<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         body: &[u8],
         idempotency_key: Option<String>,
-    ) -> PyResult<NativeReceipt> {
+    ) -> PyResult<Bound<'py, PyReceipt>> {
         let event = match LegacyEvent::from_json(body) {
             Ok(e) => e,
             Err(e) => return Err(NativeError::new_err((validation_dict(py, &e)?.unbind(),))),
         };
         py.allow_threads(|| self.client.emit_legacy(&event, options(idempotency_key)))
-            .map(|receipt| NativeReceipt { receipt })
             .map_err(emit_error)
+            .and_then(|receipt| PyReceipt::new(py, receipt))
     }
 
     /// Waits up to `timeout` seconds for every accepted event; returns how many remain.
@@ -700,6 +760,70 @@ impl NativeClient {
     }
 }
 
+impl NativeClient {
+    /// Runs `emit`: holding the GIL when it never waits (a few microseconds without I/O,
+    /// cheaper than releasing it), with the GIL released otherwise.
+    fn run<T: Send>(&self, py: Python<'_>, f: impl Send + FnOnce(&Client) -> T) -> T {
+        if self.emit_never_waits {
+            f(&self.client)
+        } else {
+            py.allow_threads(|| f(&self.client))
+        }
+    }
+}
+
+/// The native half of `client.audit_logs` (`auditwire.AuditLogs` derives from it): `emit`.
+#[pyclass(module = "auditwire._native", subclass, frozen)]
+struct AuditLogsBase {
+    native: Py<NativeClient>,
+}
+
+#[pymethods]
+impl AuditLogsBase {
+    /// Binds to the `_native` client of an `auditwire.Client`.
+    #[new]
+    fn new(client: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let native = client.getattr(intern!(client.py(), "_native"))?;
+        Ok(AuditLogsBase {
+            native: native.downcast_into::<NativeClient>()?.unbind(),
+        })
+    }
+
+    /// Validates and queues an event; returns at once with its `Receipt`.
+    #[pyo3(signature = (*, organization_id, event, idempotency_key = None))]
+    fn emit<'py>(
+        &self,
+        py: Python<'py>,
+        organization_id: &Bound<'py, PyAny>,
+        event: &Bound<'py, PyAny>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let native = self.native.get();
+        let mut key = idempotency_key;
+        // Plain valid events go straight to the typed core API; the rest takes the JSON
+        // path, which reports problems exactly as the core's parser words them.
+        let direct = direct::with_body(organization_id, event, |org, event| {
+            let options = options(key.take());
+            native.run(py, |c| c.emit(org, event, options))
+        })?;
+        let idempotency_key = key;
+        let emitted = if let Some(emitted) = direct {
+            emitted
+        } else if let Some(body) = encode::body(organization_id, event)? {
+            native.run(py, |c| c.emit_json(&body, options(idempotency_key)))
+        } else {
+            // Values only the Python encoder handles (model objects, other mappings, ...).
+            let emit = python_fn(py, &EMIT_PYTHON, "auditwire._client", "_emit_python")?;
+            let args = (&self.native, organization_id, event, idempotency_key);
+            return emit.call1(py, args).map(|r| r.into_bound(py));
+        };
+        match emitted {
+            Ok(receipt) => Ok(PyReceipt::new(py, receipt)?.into_any()),
+            Err(e) => Err(public_emit_error(py, &e)),
+        }
+    }
+}
+
 impl Drop for NativeClient {
     fn drop(&mut self) {
         // Shut down with the GIL released: a worker may need it for `on_outcome`.
@@ -713,7 +837,6 @@ impl Drop for NativeClient {
     }
 }
 
-/// The native module `auditwire._native`.
 /// The JSON bytes `NativeClient.emit` would validate, or `None` when the values need the
 /// Python encoder (exposed for tests of the two encoders' agreement).
 #[pyfunction]
@@ -725,13 +848,35 @@ fn encode_body<'py>(
     Ok(encode::body(organization_id, event)?.map(|b| PyBytes::new(py, &b)))
 }
 
+/// The native module `auditwire._native`.
+/// The wire bytes `AuditLogsBase.emit` sends for values taken by the direct path, or `None`
+/// when the JSON path decides (exposed for tests of the two paths' agreement).
+#[pyfunction]
+fn direct_body<'py>(
+    py: Python<'py>,
+    organization_id: &Bound<'py, PyAny>,
+    event: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let wire = direct::with_body(organization_id, event, |org, event| {
+        let body = CreateEventBody {
+            organization_id: org.to_owned(),
+            event: event.clone(),
+        };
+        body.to_json()
+    })?;
+    Ok(wire.map(|b| PyBytes::new(py, b.as_ref())))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    direct::init(m.py());
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_class::<NativeClient>()?;
-    m.add_class::<NativeReceipt>()?;
+    m.add_class::<PyReceipt>()?;
+    m.add_class::<AuditLogsBase>()?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(encode_body, m)?)?;
+    m.add_function(wrap_pyfunction!(direct_body, m)?)?;
     m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(set_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(reset_logs_after_fork, m)?)?;

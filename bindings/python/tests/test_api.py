@@ -277,6 +277,70 @@ def test_native_encoder_agrees_with_the_python_encoder(server: Server) -> None:
         assert c.stats()["accepted"] == 1
 
 
+def _varied_events() -> List[Any]:
+    """Valid and invalid events in an order that makes the reused scratch body shrink and grow."""
+    plus_one = dt.timezone(dt.timedelta(hours=1))
+    when = dt.datetime(2026, 2, 2, 17, 35, 39, 317999, tzinfo=plus_one)
+    party = {"id": "t_1", "type": "team"}
+    return [
+        seed_event(),
+        seed_event(metadata={"s": "é \u2028 \"q\" \\ \n \x00", "i": -(2**63), "f": 1.5, "g": 1e16, "h": -0.0, "t": True, "at": when}),
+        seed_event(occurred_at=when, version=None, metadata=None),
+        seed_event(occurred_at="2026-02-02T18:35:39.5123456789+02:00", targets=(party, dict(party, name=None, metadata=None))),
+        seed_event(targets=[], actor={"id": "a\u4e2d", "type": "user", "name": None}, context={"location": "x", "user_agent": None}),
+        seed_event(metadata={f"k{i}": i for i in range(50)}),
+        seed_event(metadata={"owner": "x" * 500, "role": "é" * 500}),
+        seed_event(metadata={"role": 1, "owner": "y"}),
+        seed_event(targets=[dict(party, metadata={"a": 1}), party, dict(party, id="t_3")]),
+        seed_event(version=0),
+        seed_event(action=""),
+        seed_event(acton="x"),
+        seed_event(metadata={f"k{i}": i for i in range(51)}),
+        seed_event(metadata={"a b": 1, "n": None}),
+        seed_event(metadata={"s": "x" * 501}),
+        seed_event(targets=[party, None]),
+        seed_event(actor={"id": "", "type": "user"}),
+        seed_event(version=True),
+        seed_event(occurred_at="yesterday"),
+        seed_event(context={}),
+        seed_event(),
+    ]
+
+
+def test_direct_path_agrees_with_the_json_path() -> None:
+    from auditwire import _native
+
+    for event in _varied_events():
+        direct = _native.direct_body(ORG, event)
+        encoded = _native.encode_body(ORG, event)
+        assert encoded is not None, event
+        try:
+            wire = bytes(_native.validate(encoded))
+        except _native.NativeError:
+            assert direct is None, event  # invalid input is left to the JSON path
+            continue
+        assert direct == wire, event
+    assert _native.direct_body("", seed_event()) is None
+    assert _native.direct_body(ORG, UserDict(seed_event())) is None
+    assert _native.direct_body(ORG, seed_event(metadata={"naive": dt.datetime(2026, 1, 1)})) is None
+
+
+def test_emit_reports_what_validate_reports(server: Server) -> None:
+    with client(server) as c:
+        for event in _varied_events():
+            body = {"organization_id": ORG, "event": event}
+            try:
+                auditwire.validate(body)
+            except auditwire.ValidationError as want:
+                with pytest.raises(auditwire.ValidationError) as got:
+                    c.audit_logs.emit(organization_id=ORG, event=event)
+                assert (got.value.errors, got.value.rules) == (want.errors, want.rules)
+                assert got.value.__suppress_context__
+            else:
+                c.audit_logs.emit(organization_id=ORG, event=event)
+        assert c.flush(10) == 0
+
+
 def test_unreadable_ca_file_is_a_configuration_error(server: Server, tmp_path: Any) -> None:
     with pytest.raises(auditwire.ConfigurationError) as e:
         auditwire.Client("sk_test_123", server.url, ca_file=tmp_path / "missing.pem")

@@ -137,69 +137,52 @@ def validate(body: EventLike, *, legacy: bool = False) -> bytes:
     return bytes(_call(_native.validate, _encode(body), legacy))
 
 
-class Receipt:
-    """The handle of an accepted event, like a ``concurrent.futures.Future``; also awaitable."""
-
-    __slots__ = ("_native",)
-
-    def __init__(self, native: Any) -> None:
-        self._native = native
-
-    @property
-    def idempotency_key(self) -> str:
-        """The idempotency key sent with every attempt."""
-        return str(self._native.idempotency_key)
-
-    def done(self) -> bool:
-        """True once the event has an outcome."""
-        return bool(self._native.is_done())
-
-    def outcome(self, timeout: Optional[float] = None) -> Outcome:
-        """Waits (GIL released) and returns the outcome, whatever it is."""
-        d = self._native.wait(timeout)
-        if d is None:
-            raise concurrent.futures.TimeoutError(f"no outcome within {timeout} s")
-        return _outcome(d)
-
-    def result(self, timeout: Optional[float] = None) -> Outcome:
-        """Waits up to ``timeout`` seconds (``None``: until the retry budget ends).
-
-        Returns the outcome when delivered; raises the ``APIError`` subclass on rejection
-        or expiry, ``ClosedError`` when the client closed first, and
-        ``concurrent.futures.TimeoutError`` when the time ran out.
-        """
-        out = self.outcome(timeout)
-        if out.outcome == "delivered":
-            return out
-        if out.error is not None:
-            raise out.error
-        raise ClosedError("the client closed before the event was delivered")
-
-    def __await__(self) -> Generator[Any, None, Outcome]:
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(None, self.result).__await__()
-
-    def __repr__(self) -> str:
-        return f"<auditwire.Receipt key={self.idempotency_key!r} done={self.done()}>"
+Receipt = _native.Receipt
+"""The handle of an accepted event, like a ``concurrent.futures.Future``; also awaitable
+(native: ``done()``, ``outcome()``, ``result()``, ``idempotency_key``)."""
 
 
-class AuditLogs:
-    """``client.audit_logs``: the ``workos`` v6 Audit Logs calls."""
+def _receipt_outcome(receipt: Receipt, timeout: Optional[float] = None) -> Outcome:
+    """``Receipt.outcome``: waits (GIL released) and returns the outcome, whatever it is."""
+    d = receipt._wait(timeout)
+    if d is None:
+        raise concurrent.futures.TimeoutError(f"no outcome within {timeout} s")
+    return _outcome(d)
+
+
+def _receipt_result(receipt: Receipt, timeout: Optional[float] = None) -> Outcome:
+    """``Receipt.result``: the outcome when delivered, else its error raised."""
+    out = _receipt_outcome(receipt, timeout)
+    if out.outcome == "delivered":
+        return out
+    if out.error is not None:
+        raise out.error
+    raise ClosedError("the client closed before the event was delivered")
+
+
+def _receipt_await(receipt: Receipt) -> Generator[Any, None, Outcome]:
+    """``Receipt.__await__``: ``result()`` in the running loop's default executor."""
+    loop = asyncio.get_running_loop()
+    return loop.run_in_executor(None, receipt.result).__await__()
+
+
+def _emit_python(native: _native.NativeClient, organization_id: Any, event: Any, idempotency_key: Optional[str]) -> Receipt:
+    """``AuditLogs.emit`` for values only the Python encoder handles (model objects, ...)."""
+    body = _encode({"organization_id": organization_id, "event": event})
+    receipt: Receipt = _call(native.emit_json, body, idempotency_key)
+    return receipt
+
+
+class AuditLogs(_native.AuditLogsBase):
+    """``client.audit_logs``: the ``workos`` v6 Audit Logs calls.
+
+    ``emit(*, organization_id, event, idempotency_key=None)`` validates and queues an
+    event and returns at once with its ``Receipt``; it is native (one call, no Python
+    frame), inherited from ``_native.AuditLogsBase``.
+    """
 
     def __init__(self, client: "Client") -> None:
         self._client = client
-
-    def emit(self, *, organization_id: str, event: EventLike, idempotency_key: Optional[str] = None) -> Receipt:
-        """Validates and queues an event; returns at once with its ``Receipt``."""
-        native = self._client._native
-        try:
-            receipt = native.emit(organization_id, event, idempotency_key)
-            if receipt is None:  # values the native encoder leaves to Python (models, ...)
-                body = _encode({"organization_id": organization_id, "event": event})
-                receipt = native.emit_json(body, idempotency_key)
-        except _native.NativeError as exc:
-            raise error_from(exc.args[0]) from None
-        return Receipt(receipt)
 
     def create_event(
         self,
@@ -305,7 +288,8 @@ class AuditLog:
 
     def emit(self, event: EventLike, *, idempotency_key: Optional[str] = None) -> Receipt:
         """Validates a v1 event with v1 rules and queues it; returns at once."""
-        return Receipt(_call(self._client._native.emit_legacy_json, _encode(event), idempotency_key))
+        receipt: Receipt = _call(self._client._native.emit_legacy_json, _encode(event), idempotency_key)
+        return receipt
 
     def create_event(self, event: EventLike, *, idempotency_key: Optional[str] = None) -> Outcome:
         """Sends a v1 event and blocks until it is delivered; raises on rejection or expiry."""
