@@ -633,11 +633,7 @@ impl NativeClient {
         body: &[u8],
         idempotency_key: Option<String>,
     ) -> PyResult<Bound<'py, PyReceipt>> {
-        let event = match LegacyEvent::from_json(body) {
-            Ok(e) => e,
-            Err(e) => return Err(NativeError::new_err((validation_dict(py, &e)?.unbind(),))),
-        };
-        py.allow_threads(|| self.client.emit_legacy(&event, options(idempotency_key)))
+        py.allow_threads(|| self.client.emit_legacy_json(body, options(idempotency_key)))
             .map_err(emit_error)
             .and_then(|receipt| PyReceipt::new(py, receipt))
     }

@@ -145,6 +145,9 @@ def test_legacy_create_event(server: Server) -> None:
         with pytest.raises(auditwire.ValidationError) as e:
             c.audit_log.create_event(legacy_event(action="login", action_type="X"))
         assert {"action", "action_type"} <= {p for p, _ in e.value.errors}
+        with pytest.raises(auditwire.ValidationError):
+            c.audit_log.create_event({"group": "g"})
+        assert c.stats()["refused_invalid"] == 2
 
 
 def test_flush_close_stats_and_closed_error(server: Server) -> None:
