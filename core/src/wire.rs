@@ -13,13 +13,18 @@ impl CreateEventBody {
     /// The exact compact JSON sent on the wire.
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(WIRE_BUFFER_HINT);
-        out.extend_from_slice(b"{\"organization_id\":");
-        string(&mut out, &self.organization_id);
-        out.extend_from_slice(b",\"event\":");
-        event(&mut out, &self.event);
-        out.push(b'}');
+        body(&mut out, &self.organization_id, &self.event);
         out
     }
+}
+
+/// Appends the request body `{"organization_id", "event"}` of an event.
+pub(crate) fn body(out: &mut Vec<u8>, organization_id: &str, e: &Event) {
+    out.extend_from_slice(b"{\"organization_id\":");
+    string(out, organization_id);
+    out.extend_from_slice(b",\"event\":");
+    event(out, e);
+    out.push(b'}');
 }
 
 impl LegacyEvent {
