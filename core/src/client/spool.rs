@@ -386,6 +386,18 @@ fn create_private(path: &Path) -> std::io::Result<File> {
 }
 
 /// Takes the exclusive lock without waiting: `Ok(false)` when a live process holds it.
+/// Releases the run lock taken with `try_lock` (closing the file would too).
+fn unlock(file: &File) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a file descriptor we own.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+}
+
 fn try_lock(file: &File) -> std::io::Result<bool> {
     #[cfg(unix)]
     {
@@ -726,6 +738,10 @@ impl Spool {
         if pending == 0 && dead == 0 {
             // Nothing left: remove this run's files, the lock file last (we hold its lock).
             remove_run_files(&self.db_path);
+        } else {
+            // Nothing here writes to the run any more: the next owner may adopt it now,
+            // even while a detached worker still holds this `Spool`.
+            unlock(&self.lock);
         }
         Some(pending.max(0) as usize)
     }
