@@ -8,17 +8,17 @@
 //! left as it is.
 //!
 //! Writes are group commits: callers queue inserts and wait until the transaction holding
-//! them commits — the first of them commits for all (no thread hand-off when alone),
-//! after waiting up to 100 µs for as many callers as shared the last commit;
+//! them commits — the first of them commits for all (no thread hand-off when alone);
 //! deletes, retry bookkeeping and dead letters are queued without waiting and committed by
 //! a background thread (or with the next batch of inserts).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{JoinHandle, Thread};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OpenFlags};
@@ -126,50 +126,12 @@ pub(crate) struct StoredRow {
 }
 
 struct Insert {
-    slot: Arc<Slot>,
+    seq: u64,
     key: String,
     organization_id: String,
     endpoint: i64,
     body: Vec<u8>,
     accepted_ms: i64,
-}
-
-/// Where a waiting caller finds its insert's result: written by the committer, which then
-/// unparks that caller alone (no herd contending for the state lock).
-struct Slot {
-    done: AtomicBool,
-    result: Mutex<Option<Result<i64, String>>>,
-    thread: Thread,
-}
-
-impl Slot {
-    fn new() -> Slot {
-        Slot {
-            done: AtomicBool::new(false),
-            result: Mutex::new(None),
-            thread: std::thread::current(),
-        }
-    }
-
-    fn resolve(&self, result: Result<i64, String>) {
-        *self.result.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
-        self.done.store(true, Ordering::Release);
-        if self.thread.id() != std::thread::current().id() {
-            self.thread.unpark();
-        }
-    }
-
-    /// Parks until resolved.
-    fn wait(&self) -> Result<i64, String> {
-        while !self.done.load(Ordering::Acquire) {
-            std::thread::park();
-        }
-        self.result
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .unwrap_or_else(|| Err("the spool result was taken twice".into()))
-    }
 }
 
 enum Op {
@@ -194,32 +156,29 @@ enum Op {
 struct WriterState {
     inserts: Vec<Insert>,
     ops: Vec<Op>,
+    next_seq: u64,
+    done: HashMap<u64, Result<i64, String>>,
     stop: bool,
     stopped: bool,
     /// A thread is committing a batch (holding the connection).
     committing: bool,
-    /// A caller owns the open batch (`inserts`) and will commit it.
-    leader: bool,
-    /// Inserts in the last committed batch: how many callers are likely to join the next.
-    expected: usize,
+    /// Callers asleep waiting for their batch.
+    waiting: usize,
+    /// The number of the batch that new inserts join; bumped as a committer takes one.
+    batch: u64,
 }
 
-/// Longest a committing caller waits for the callers expected to join its batch.
-const LINGER: Duration = Duration::from_micros(100);
-
-/// Group commit: the first caller to find the open batch without an owner leads it; once
-/// no commit is in progress it waits briefly for as many callers as the last batch had,
-/// commits them all on its own thread and unparks each. One background thread commits
-/// deletes and retry bookkeeping when no caller is writing. One transaction at a time.
+/// Group commit: the first caller to find no commit in progress commits everything queued
+/// (its own insert and those of callers that arrived meanwhile) on its own thread, then
+/// wakes them; one background thread commits deletes and retry bookkeeping when no caller
+/// is writing. One transaction at a time, so at most one writer.
 struct Writer {
     state: Mutex<WriterState>,
     conn: Mutex<Connection>,
     /// Wakes the background thread.
     work: Condvar,
-    /// Wakes the leader: a commit ended, or its batch is as large as expected.
-    joined: Condvar,
-    /// Signalled when the background thread has stopped.
-    idle: Condvar,
+    /// Callers of even and odd batches wait apart, so a commit wakes only its own batch.
+    committed: [Condvar; 2],
     bytes: Arc<AtomicU64>,
     path: PathBuf,
     /// A connection of its own for checkpoints, run by the background thread so that no
@@ -234,33 +193,6 @@ impl Writer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Leads the open batch: waits for the commit in progress, then up to `LINGER` for
-    /// as many inserts as the last batch had (at once after a lone caller's), and commits.
-    fn lead<'a>(&'a self, mut st: MutexGuard<'a, WriterState>) -> MutexGuard<'a, WriterState> {
-        let mut deadline = None;
-        loop {
-            if st.committing {
-                st = self.joined.wait(st).unwrap_or_else(PoisonError::into_inner);
-                continue;
-            }
-            if st.stop || st.inserts.len() >= st.expected {
-                break;
-            }
-            let until = *deadline.get_or_insert_with(|| Instant::now() + LINGER);
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            st = self
-                .joined
-                .wait_timeout(st, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        st.leader = false;
-        self.commit_round(st)
-    }
-
     /// Commits everything queued as one transaction; call with `committing` false. Returns
     /// with the state lock held again.
     fn commit_round<'a>(
@@ -268,6 +200,8 @@ impl Writer {
         mut st: MutexGuard<'a, WriterState>,
     ) -> MutexGuard<'a, WriterState> {
         st.committing = true;
+        let batch = st.batch;
+        st.batch += 1;
         let inserts = std::mem::take(&mut st.inserts);
         let ops = std::mem::take(&mut st.ops);
         drop(st);
@@ -278,30 +212,31 @@ impl Writer {
         self.commits.fetch_add(1, Ordering::Relaxed);
         let mut st = self.lock();
         st.committing = false;
-        if !inserts.is_empty() {
-            st.expected = inserts.len();
-        }
-        if st.leader {
-            self.joined.notify_one();
-        } else if !st.ops.is_empty() || st.stop {
-            self.work.notify_one();
-        }
-        drop(st);
         match result {
             Ok((ids, freed)) => {
                 self.bytes.fetch_sub(freed, Ordering::AcqRel);
                 for (ins, id) in inserts.iter().zip(ids) {
-                    ins.slot.resolve(Ok(id));
+                    st.done.insert(ins.seq, Ok(id));
                 }
             }
             Err(e) => {
                 log::error!("auditwire: spool {} write failed: {e}", self.path.display());
                 for ins in &inserts {
-                    ins.slot.resolve(Err(format!("spool write failed: {e}")));
+                    st.done
+                        .insert(ins.seq, Err(format!("spool write failed: {e}")));
                 }
             }
         }
-        self.lock()
+        if !inserts.is_empty() {
+            self.committed[(batch % 2) as usize].notify_all();
+        }
+        if !st.inserts.is_empty() {
+            // A caller of the next batch takes over as committer.
+            self.committed[((batch + 1) % 2) as usize].notify_one();
+        } else if !st.ops.is_empty() || st.stop {
+            self.work.notify_one();
+        }
+        st
     }
 }
 
@@ -385,7 +320,6 @@ fn create_private(path: &Path) -> std::io::Result<File> {
     o.open(path)
 }
 
-/// Takes the exclusive lock without waiting: `Ok(false)` when a live process holds it.
 /// Releases the run lock taken with `try_lock` (closing the file would too).
 fn unlock(file: &File) {
     #[cfg(unix)]
@@ -398,6 +332,7 @@ fn unlock(file: &File) {
     let _ = file;
 }
 
+/// Takes the exclusive lock without waiting: `Ok(false)` when a live process holds it.
 fn try_lock(file: &File) -> std::io::Result<bool> {
     #[cfg(unix)]
     {
@@ -532,8 +467,7 @@ impl Spool {
             state: Mutex::default(),
             conn: Mutex::new(conn),
             work: Condvar::new(),
-            joined: Condvar::new(),
-            idle: Condvar::new(),
+            committed: [Condvar::new(), Condvar::new()],
             bytes: bytes.clone(),
             path: db_path.clone(),
         });
@@ -608,25 +542,41 @@ impl Spool {
         if st.stop {
             return Err("the spool is closed".into());
         }
-        let slot = Arc::new(Slot::new());
+        st.next_seq += 1;
+        let seq = st.next_seq;
         st.inserts.push(Insert {
-            slot: slot.clone(),
+            seq,
             key: env.key().to_owned(),
             organization_id: env.slot.organization_id.to_string(),
             endpoint: endpoint_code(env.endpoint),
             body: env.body.clone(),
             accepted_ms: env.accepted_ms,
         });
-        if st.leader {
-            if st.inserts.len() >= st.expected {
-                self.writer.joined.notify_one();
+        let cv = &self.writer.committed[(st.batch % 2) as usize];
+        let mut yielded = false;
+        loop {
+            if let Some(r) = st.done.remove(&seq) {
+                return r;
             }
-            drop(st);
-        } else {
-            st.leader = true;
-            drop(self.writer.lead(st));
+            if st.stopped {
+                return Err("the spool writer stopped".into());
+            }
+            if !st.committing {
+                if st.waiting > 0 && !yielded {
+                    // Others are queued behind: let runnable callers join this batch.
+                    yielded = true;
+                    drop(st);
+                    std::thread::yield_now();
+                    st = self.writer.lock();
+                    continue;
+                }
+                st = self.writer.commit_round(st);
+                continue;
+            }
+            st.waiting += 1;
+            st = cv.wait(st).unwrap_or_else(PoisonError::into_inner);
+            st.waiting -= 1;
         }
-        slot.wait()
     }
 
     fn op(&self, op: Op) {
@@ -635,7 +585,7 @@ impl Spool {
             return;
         }
         st.ops.push(op);
-        if !st.committing && !st.leader && st.ops.len() == 1 {
+        if !st.committing && st.ops.len() == 1 {
             self.writer.work.notify_one();
         }
     }
@@ -706,9 +656,7 @@ impl Spool {
                 if left.is_zero() {
                     break;
                 }
-                st = self
-                    .writer
-                    .idle
+                st = self.writer.committed[0]
                     .wait_timeout(st, left)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
@@ -844,10 +792,12 @@ fn background_loop(writer: &Writer) {
             last_checkpoint = Instant::now();
             st = writer.lock();
         }
-        if st.committing || st.leader || (st.inserts.is_empty() && st.ops.is_empty()) {
-            if st.stop && !st.committing && !st.leader {
+        if st.committing || (st.inserts.is_empty() && st.ops.is_empty()) {
+            if st.stop && !st.committing {
                 st.stopped = true;
-                writer.idle.notify_all();
+                for cv in &writer.committed {
+                    cv.notify_all();
+                }
                 return;
             }
             st = writer
