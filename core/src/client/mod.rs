@@ -600,9 +600,11 @@ fn wait_outcome(receipt: &Receipt) -> Result<Outcome, CreateEventError> {
 
 /// `{"organization_id":…,"event":…}`, byte for byte what `CreateEventBody::to_json` writes.
 fn serialise(organization_id: &str, event: &Event, size_hint: usize) -> Vec<u8> {
-    // The normalised body is about as long as its input: one allocation, no regrowth.
+    // The normalised body is about as long as its input: no regrowth while writing.
     let mut buf = Vec::with_capacity(size_hint + 64);
     crate::wire::body(&mut buf, organization_id, event);
+    // Queued bodies keep no slack (a shrink is done in place by the allocator).
+    buf.shrink_to_fit();
     buf
 }
 
