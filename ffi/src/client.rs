@@ -133,19 +133,10 @@ pub(crate) fn with_org_check(organization_id: &str, e: ValidationError) -> Valid
     if !organization_id.is_empty() || e.is_document_level() {
         return e;
     }
-    let mut problems = vec![Problem::new(
-        "organization_id",
-        Rule::Empty,
-        "must not be empty",
-    )];
+    let org = Problem::new("organization_id", Rule::Empty, "must not be empty");
+    let mut problems = vec![org.clone()];
     problems.extend(e.into_problems());
-    ValidationError::from_problems(problems).unwrap_or_else(|| {
-        ValidationError::single(Problem::new(
-            "organization_id",
-            Rule::Empty,
-            "must not be empty",
-        ))
-    })
+    ValidationError::from_problems(problems).unwrap_or_else(|| ValidationError::single(org))
 }
 
 /// Waits up to `timeout_ms` for an accepted event's outcome: OK when delivered.
