@@ -180,17 +180,11 @@ fn list_options(
     before: Option<String>,
     after: Option<String>,
 ) -> Result<ListOptions> {
-    let order = match order.as_deref() {
-        None => None,
-        Some("asc") => Some(Order::Asc),
-        Some("desc") => Some(Order::Desc),
-        Some("normal") => Some(Order::Normal),
-        Some(other) => {
-            return Err(config_error(format!(
-                "order must be asc, desc or normal, got {other:?}"
-            )))
-        }
-    };
+    let order = order
+        .as_deref()
+        .map(Order::from_name)
+        .transpose()
+        .map_err(config_error)?;
     Ok(ListOptions {
         limit,
         order,

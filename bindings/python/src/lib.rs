@@ -457,17 +457,7 @@ fn list_options(
     before: Option<String>,
     after: Option<String>,
 ) -> PyResult<ListOptions> {
-    let order = match order {
-        None => None,
-        Some("asc") => Some(Order::Asc),
-        Some("desc") => Some(Order::Desc),
-        Some("normal") => Some(Order::Normal),
-        Some(other) => {
-            return Err(bad_input(format!(
-                "order must be asc, desc or normal, got {other:?}"
-            )))
-        }
-    };
+    let order = order.map(Order::from_name).transpose().map_err(bad_input)?;
     Ok(ListOptions {
         limit,
         order,

@@ -202,6 +202,16 @@ impl Order {
             Order::Normal => "normal",
         }
     }
+
+    /// The order named by its wire value; the error says which names exist.
+    pub fn from_name(name: &str) -> Result<Order, String> {
+        match name {
+            "asc" => Ok(Order::Asc),
+            "desc" => Ok(Order::Desc),
+            "normal" => Ok(Order::Normal),
+            other => Err(format!("order must be asc, desc or normal, got {other:?}")),
+        }
+    }
 }
 
 /// Paging of list calls.
@@ -227,6 +237,17 @@ pub struct Retention {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn order_names_round_trip_and_unknown_ones_are_named() {
+        for o in [Order::Asc, Order::Desc, Order::Normal] {
+            assert_eq!(Order::from_name(o.as_str()), Ok(o));
+        }
+        assert_eq!(
+            Order::from_name("up"),
+            Err("order must be asc, desc or normal, got \"up\"".to_owned())
+        );
+    }
 
     #[test]
     fn wire_names() {
