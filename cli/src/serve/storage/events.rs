@@ -3,7 +3,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, OptionalExtension};
 
-use super::Db;
+use super::{Db, WriteTx};
 
 /// One event ready to store: indexed columns plus the normalised event JSON.
 pub struct EventRecord {
@@ -74,8 +74,8 @@ impl Db {
         response: &str,
         key_cutoff_ms: i64,
     ) -> rusqlite::Result<Stored> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let conn = self.lock();
+        let tx = WriteTx::begin(&conn)?;
         if let Some(key) = key {
             let prior = tx
                 .prepare_cached(

@@ -20,11 +20,12 @@ pub struct Db {
     in_memory: bool,
 }
 
-/// Events carry one index, for exports (organization and time); the other filters are
-/// applied to its rows, which keeps each create at four B-tree inserts.
+/// Few B-tree writes per create: events carry one index (organization and time) that
+/// exports filter; `idempotency` is keyed by its key alone (no rowid); `events.seq` has no
+/// AUTOINCREMENT, safe because events are only deleted all at once, with their targets.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL,
     organization_id TEXT NOT NULL,
     action TEXT NOT NULL,
@@ -46,7 +47,8 @@ CREATE TABLE IF NOT EXISTS idempotency (
     status INTEGER NOT NULL,
     body TEXT NOT NULL,
     created_at_ms INTEGER NOT NULL
-);
+
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS exports (
     id TEXT PRIMARY KEY,
     organization_id TEXT NOT NULL,
@@ -129,5 +131,45 @@ impl Db {
             "DELETE FROM idempotency WHERE created_at_ms <= ?1",
             [cutoff_ms],
         )
+    }
+}
+
+/// A write transaction begun and committed by cached statements (no SQL parsed per call);
+/// rolled back when dropped uncommitted.
+pub(super) struct WriteTx<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> WriteTx<'c> {
+    /// `BEGIN`.
+    pub(super) fn begin(conn: &'c Connection) -> rusqlite::Result<Self> {
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        Ok(WriteTx { conn, open: true })
+    }
+
+    /// `COMMIT`; on failure the drop rolls back.
+    pub(super) fn commit(mut self) -> rusqlite::Result<()> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for WriteTx<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                eprintln!("auditwire serve: rollback failed: {e}");
+            }
+        }
     }
 }
