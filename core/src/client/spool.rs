@@ -29,9 +29,11 @@ use super::envelope::{Endpoint, Envelope};
 /// The schema version this build writes (`PRAGMA user_version`).
 pub const SPOOL_SCHEMA_VERSION: i64 = 1;
 
+/// `events.id` comes from the run's writer, which never reuses one (`WriterConn`): no
+/// AUTOINCREMENT, whose `sqlite_sequence` page would be one more WAL frame per commit.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     idempotency_key TEXT NOT NULL,
     organization_id TEXT NOT NULL,
     endpoint INTEGER NOT NULL,
@@ -174,7 +176,7 @@ struct WriterState {
 /// is writing. One transaction at a time, so at most one writer.
 struct Writer {
     state: Mutex<WriterState>,
-    conn: Mutex<Connection>,
+    conn: Mutex<WriterConn>,
     /// Wakes the background thread.
     work: Condvar,
     /// Callers of even and odd batches wait apart, so a commit wakes only its own batch.
@@ -206,8 +208,13 @@ impl Writer {
         let ops = std::mem::take(&mut st.ops);
         drop(st);
         let result = {
-            let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-            commit(&mut conn, &inserts, &ops)
+            let mut w = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+            let first = w.next_id;
+            let result = commit(&mut w.conn, first, &inserts, &ops);
+            if result.is_ok() {
+                w.next_id = first + inserts.len() as i64;
+            }
+            result
         };
         self.commits.fetch_add(1, Ordering::Relaxed);
         let mut st = self.lock();
@@ -238,6 +245,14 @@ impl Writer {
         }
         st
     }
+}
+
+/// The writing connection and the next event id: only this run writes its file while it
+/// lives, so ids counted from the highest at start are new, and a deleted one never comes
+/// back (the reader's `id >` cursor relies on that).
+struct WriterConn {
+    conn: Connection,
+    next_id: i64,
 }
 
 /// One owner run's spool: its database, its lock, its writer thread.
@@ -465,7 +480,10 @@ impl Spool {
             checkpointer: Mutex::new(checkpointer),
             commits: AtomicU64::new(0),
             state: Mutex::default(),
-            conn: Mutex::new(conn),
+            conn: Mutex::new(WriterConn {
+                conn,
+                next_id: initial_max_id.max(0) + 1,
+            }),
             work: Condvar::new(),
             committed: [Condvar::new(), Condvar::new()],
             bytes: bytes.clone(),
@@ -811,27 +829,47 @@ fn background_loop(writer: &Writer) {
     }
 }
 
+/// Writes `inserts` (with ids from `first_id` on) and `ops` as one transaction, begun and
+/// committed by cached statements (no SQL parsed per commit).
 fn commit(
     conn: &mut Connection,
+    first_id: i64,
     inserts: &[Insert],
     ops: &[Op],
 ) -> rusqlite::Result<(Vec<i64>, u64)> {
-    let tx = conn.transaction()?;
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let written = write_batch(conn, first_id, inserts, ops)
+        .and_then(|done| conn.prepare_cached("COMMIT")?.execute([]).map(|_| done));
+    if written.is_err() && !conn.is_autocommit() {
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            log::error!("auditwire: spool rollback failed: {e}");
+        }
+    }
+    written
+}
+
+fn write_batch(
+    tx: &Connection,
+    first_id: i64,
+    inserts: &[Insert],
+    ops: &[Op],
+) -> rusqlite::Result<(Vec<i64>, u64)> {
     let mut ids = Vec::with_capacity(inserts.len());
     let mut freed = 0u64;
     {
         let mut ins = tx.prepare_cached(
-            "INSERT INTO events (idempotency_key, organization_id, endpoint, body, accepted_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO events (id, idempotency_key, organization_id, endpoint, body, accepted_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        for i in inserts {
+        for (id, i) in (first_id..).zip(inserts) {
             ins.execute(params![
+                id,
                 i.key,
                 i.organization_id,
                 i.endpoint,
                 i.body,
                 i.accepted_ms
             ])?;
-            ids.push(tx.last_insert_rowid());
+            ids.push(id);
         }
         let mut del = tx.prepare_cached("DELETE FROM events WHERE id = ?1")?;
         let mut upd =
@@ -877,7 +915,6 @@ fn commit(
             }
         }
     }
-    tx.commit()?;
     Ok((ids, freed))
 }
 
@@ -1112,4 +1149,49 @@ pub fn spool_retry(dir: &Path) -> Result<RetryReport, SpoolError> {
         drop(lock);
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::envelope::IdempotencyKey;
+    use crate::client::receipt::Slot;
+
+    fn env() -> Envelope {
+        let slot = Slot::new(IdempotencyKey::new_v4(), "org");
+        Envelope::new(b"{}".to_vec(), Endpoint::Events, slot)
+    }
+
+    /// Waits until the background thread has committed every queued op.
+    fn settle(spool: &Spool) {
+        for _ in 0..500 {
+            let st = spool.writer.lock();
+            if st.ops.is_empty() && !st.committing {
+                return;
+            }
+            drop(st);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!("the spool writer did not commit its ops");
+    }
+
+    #[test]
+    fn an_id_is_never_reused_after_the_newest_row_is_deleted() {
+        let dir = std::env::temp_dir().join(format!("auditwire-spool-ids-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spool = Spool::open(&dir, 1 << 20, Durability::Process).unwrap();
+        let first = spool.insert(&env()).unwrap();
+        let second = spool.insert(&env()).unwrap();
+        assert_eq!(second, first + 1);
+        spool.delete(second, 2);
+        settle(&spool);
+        let third = spool.insert(&env()).unwrap();
+        assert_eq!(third, second + 1, "the deleted newest id came back");
+        let ids: Vec<i64> = spool.load(0, 10).unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![first, third]);
+        // The reader's cursor past the deleted row still finds the new one.
+        assert_eq!(spool.load(second, 10).unwrap()[0].id, third);
+        drop(spool);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
