@@ -2,7 +2,7 @@
 # Fault soak: every accepted event reaches the server exactly once, through injected faults
 # and a server crash.
 #
-#   tests/soak/run.sh                    # 1,000,000 events (release build, ~25 min on this 2-core machine)
+#   tests/soak/run.sh                    # 1,000,000 events (release build, ~11 min on this 2-core machine)
 #   tests/soak/run.sh --events 50000     # the short run of the test command (debug build, ~2.5-3.5 min)
 #
 # What it does:
