@@ -47,7 +47,6 @@ CREATE TABLE IF NOT EXISTS idempotency (
     status INTEGER NOT NULL,
     body TEXT NOT NULL,
     created_at_ms INTEGER NOT NULL
-
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS exports (
     id TEXT PRIMARY KEY,
