@@ -210,7 +210,7 @@ impl Writer {
         let result = {
             let mut w = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
             let first = w.next_id;
-            let result = commit(&mut w.conn, first, &inserts, &ops);
+            let result = commit(&w.conn, first, &inserts, &ops);
             if result.is_ok() {
                 w.next_id = first + inserts.len() as i64;
             }
@@ -832,7 +832,7 @@ fn background_loop(writer: &Writer) {
 /// Writes `inserts` (with ids from `first_id` on) and `ops` as one transaction, begun and
 /// committed by cached statements (no SQL parsed per commit).
 fn commit(
-    conn: &mut Connection,
+    conn: &Connection,
     first_id: i64,
     inserts: &[Insert],
     ops: &[Op],
