@@ -118,6 +118,19 @@ impl Context {
 }
 
 impl Event {
+    /// An event with every field empty (not valid): a value for a binding to fill in place.
+    pub fn empty() -> Self {
+        Event {
+            action: String::new(),
+            occurred_at: Timestamp::from_unix_millis(0).expect("1970 is in range"),
+            version: None,
+            actor: Actor::new("", ""),
+            targets: Vec::new(),
+            context: Context::new(""),
+            metadata: None,
+        }
+    }
+
     /// Checks every rule on an event built in Rust; paths start with `event.`.
     pub fn validate(&self) -> Result<(), ValidationError> {
         let mut problems = Problems::default();

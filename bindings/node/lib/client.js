@@ -6,6 +6,7 @@ const { NativeClient, CHUNK_SIZE } = require('./native.js');
 const { Receipt } = require('./receipt.js');
 const errors = require('./errors.js');
 const wire = require('./wire.js');
+const pack = require('./pack.js');
 const results = require('./results.js');
 const outcomes = require('./outcomes.js');
 const exit = require('./exit.js');
@@ -60,12 +61,12 @@ class AuditLogs {
 
   /** Resolves once the event is delivered; rejects with the API's error otherwise. */
   createEvent(organizationId, event, options) {
-    return this.#c._send(wire.body(organizationId, event), false, keyOf(options));
+    return this.#c._send(false, organizationId, event, keyOf(options));
   }
 
   /** Validates and queues at once (throws on invalid input); `.delivered` is a promise. */
   emit(organizationId, event, options) {
-    return this.#c._emit(wire.body(organizationId, event), false, keyOf(options));
+    return this.#c._emit(false, organizationId, event, keyOf(options));
   }
 
   createExport(options) {
@@ -114,12 +115,12 @@ class AuditLog {
 
   /** Resolves once the v1 event is delivered. */
   createEvent(event, options) {
-    return this.#c._send(wire.legacy(event), true, keyOf(options));
+    return this.#c._send(true, null, event, keyOf(options));
   }
 
   /** Validates and queues a v1 event at once; `.delivered` is a promise. */
   emit(event, options) {
-    return this.#c._emit(wire.legacy(event), true, keyOf(options));
+    return this.#c._emit(true, null, event, keyOf(options));
   }
 }
 
@@ -195,11 +196,22 @@ class AuditWire {
     return this.#next;
   }
 
-  _send(body, legacy, key) {
+  /** Validates and queues an event into `slot`: packed when plain, else as JSON. */
+  #queue(legacy, organizationId, event, key, slot, watch) {
+    if (legacy) {
+      this.#n.emit(wire.legacy(event), true, key, slot, watch);
+      return;
+    }
+    const packed = pack.body(organizationId, event);
+    if (packed !== undefined && this.#n.emitPacked(packed, key, slot, watch)) return;
+    this.#n.emit(wire.body(organizationId, event), false, key, slot, watch);
+  }
+
+  _send(legacy, organizationId, event, key) {
     const slot = this.#slot();
     const id = outcomes.nextId();
     try {
-      this.#n.emit(body, legacy, key, slot, id);
+      this.#queue(legacy, organizationId, event, key, slot, id);
     } catch (e) {
       return Promise.reject(errors.fromNative(e));
     }
@@ -207,10 +219,10 @@ class AuditWire {
     return outcomes.wait(id, false, this.#chunk);
   }
 
-  _emit(body, legacy, key) {
+  _emit(legacy, organizationId, event, key) {
     const slot = this.#slot();
     try {
-      this.#n.emit(body, legacy, key, slot, 0);
+      this.#queue(legacy, organizationId, event, key, slot, 0);
     } catch (e) {
       throw errors.fromNative(e);
     }

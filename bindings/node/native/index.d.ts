@@ -33,6 +33,11 @@ export declare class NativeClient {
    * `legacy`) into slot `slot`, watched by promise `watch` (0: nobody yet).
    */
   emit(body: string, legacy: boolean, key: string | undefined | null, slot: number, watch: number): void
+  /**
+   * Validates and queues a packed body (`lib/pack.js`) into slot `slot`, watched by
+   * promise `watch`; `false` (nothing queued) when the JSON path must decide.
+   */
+  emitPacked(packed: string, key: string | undefined | null, slot: number, watch: number): boolean
   /** Allocates `CHUNK_SIZE` slots; they are freed when the returned object is collected. */
   newChunk(): NativeChunk
   /** The outcomes settled since the last call. */
@@ -116,6 +121,12 @@ export interface ClientOptions {
   /** Send v1 events unchanged to `POST /events` instead of translating them. */
   legacyV1?: boolean
 }
+
+/**
+ * The wire JSON of a packed body (`lib/pack.js`), as `emitPacked` would queue it; `null`
+ * when the JSON path must decide.
+ */
+export declare function packedBody(packed: string): string | null
 
 /** A settled event for the promise `id` (0: reported to `onOutcome` only). */
 export interface Settled {

@@ -10,6 +10,7 @@ extern crate napi_derive;
 
 mod convert;
 mod hub;
+mod packed;
 mod tasks;
 mod text;
 
@@ -272,6 +273,35 @@ impl NativeClient {
         }
     }
 
+    /// Validates and queues a packed body (`lib/pack.js`) into slot `slot`, watched by
+    /// promise `watch`; `false` (nothing queued) when the JSON path must decide.
+    #[napi(
+        ts_args_type = "packed: string, key: string | undefined | null, slot: number, watch: number"
+    )]
+    pub fn emit_packed(
+        &self,
+        packed: Text,
+        key: Option<String>,
+        slot: u32,
+        watch: u32,
+    ) -> Result<bool> {
+        let options = EmitOptions {
+            idempotency_key: key,
+        };
+        let emitted = packed::with_body(packed.bytes(), |org, event| {
+            self.client.emit(org, event, options)
+        });
+        let Some(emitted) = emitted else {
+            return Ok(false);
+        };
+        let receipt = emitted.map_err(|e| emit_error(&e))?;
+        if self.hub.track(slot, receipt, watch) {
+            Ok(true)
+        } else {
+            Err(config_error(format!("slot {slot} is not free")))
+        }
+    }
+
     /// Allocates `CHUNK_SIZE` slots; they are freed when the returned object is collected.
     #[napi]
     pub fn new_chunk(&self) -> NativeChunk {
@@ -426,6 +456,19 @@ pub fn validate(body: Buffer, legacy: bool) -> Result<String> {
         Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(config_error),
         Err(e) => Err(validation_error(&e)),
     }
+}
+
+/// The wire JSON of a packed body (`lib/pack.js`), as `emitPacked` would queue it; `null`
+/// when the JSON path must decide.
+#[napi(ts_args_type = "packed: string")]
+pub fn packed_body(packed: Text) -> Option<String> {
+    packed::with_body(packed.bytes(), |org, event| {
+        let body = CreateEventBody {
+            organization_id: org.to_owned(),
+            event: event.clone(),
+        };
+        String::from_utf8_lossy(&body.to_json()).into_owned()
+    })
 }
 
 /// Slots per chunk (see `newChunk`).

@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use auditwire::{
-    is_valid_metadata_key, Actor, Context, Event, Metadata, MetadataValue, Target, Timestamp,
+    is_valid_metadata_key, Context, Event, Metadata, MetadataValue, Target, Timestamp,
     MAX_METADATA_KEYS, MAX_METADATA_STRING_CHARS,
 };
 use pyo3::intern;
@@ -108,16 +108,7 @@ thread_local! {
 }
 
 fn empty_body() -> Body {
-    let event = Event {
-        action: String::new(),
-        occurred_at: Timestamp::from_unix_millis(0).expect("1970 is in range"),
-        version: None,
-        actor: Actor::new("", ""),
-        targets: Vec::new(),
-        context: Context::new(""),
-        metadata: None,
-    };
-    (String::new(), event)
+    (String::new(), Event::empty())
 }
 
 /// Builds the body `(organization_id, event)` from Python values and runs `emit` on it;
