@@ -1,9 +1,9 @@
 //! The native addon behind the npm package `auditwire`: the Rust core for Node.js.
 //!
-//! Only conversions live here: JSON text in, plain objects out, core errors as tagged
-//! `Error`s (see `convert.rs`). `index.js` builds the public API on top. Waiting never
-//! happens on the event loop: outcomes reach promises through `hub.rs`, and flush, close
-//! and management calls run on libuv's thread pool (`tasks.rs`).
+//! Only conversions live here: packed text (`packed.rs`) or JSON text in, plain objects
+//! out, core errors as tagged `Error`s (see `convert.rs`). `index.js` builds the public
+//! API on top. Waiting never happens on the event loop: outcomes reach promises through
+//! `hub.rs`, and flush, close and management calls run on libuv's thread pool (`tasks.rs`).
 
 #[macro_use]
 extern crate napi_derive;
