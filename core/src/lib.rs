@@ -33,8 +33,8 @@ pub use client::{
 pub use event::{Actor, Context, CreateEventBody, Event, Target};
 pub use legacy::{ActionType, LegacyEvent, ACTION_TYPE_METADATA_KEY};
 pub use metadata::{
-    is_valid_metadata_key, Metadata, MetadataValue, NonFiniteNumber, MAX_METADATA_KEYS,
-    MAX_METADATA_KEY_CHARS, MAX_METADATA_STRING_CHARS,
+    is_valid_metadata_key, is_valid_metadata_string, Metadata, MetadataValue, NonFiniteNumber,
+    MAX_METADATA_KEYS, MAX_METADATA_KEY_CHARS, MAX_METADATA_STRING_CHARS,
 };
 pub use problem::{Problem, Rule, ValidationError};
 pub use strict_json::ParseLimits;

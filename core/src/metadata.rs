@@ -80,6 +80,12 @@ pub fn is_valid_metadata_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// True when `value` has at most 500 characters.
+pub fn is_valid_metadata_string(value: &str) -> bool {
+    // Byte length bounds the char count from above: short strings are not counted.
+    value.len() <= MAX_METADATA_STRING_CHARS || value.chars().count() <= MAX_METADATA_STRING_CHARS
+}
+
 /// Checks the metadata limits (key count, key pattern, string length) of one object.
 pub(crate) fn check_metadata(path: &Path<'_>, metadata: &Metadata, problems: &mut Problems) {
     check_metadata_key_count(path, metadata.len(), problems);
@@ -129,16 +135,13 @@ pub(crate) fn check_metadata_entries(
 }
 
 fn check_metadata_string(path: &Path<'_>, s: &str, problems: &mut Problems) {
-    // Byte length bounds the char count from above: skip counting short strings.
-    if s.len() > MAX_METADATA_STRING_CHARS {
+    if !is_valid_metadata_string(s) {
         let chars = s.chars().count();
-        if chars > MAX_METADATA_STRING_CHARS {
-            problems.push(
-                path,
-                Rule::TooLong,
-                format!("string longer than {MAX_METADATA_STRING_CHARS} characters (has {chars})"),
-            );
-        }
+        problems.push(
+            path,
+            Rule::TooLong,
+            format!("string longer than {MAX_METADATA_STRING_CHARS} characters (has {chars})"),
+        );
     }
 }
 

@@ -217,6 +217,15 @@ impl NativeClient {
         }
         .map_err(|e| emit_error(&e))
     }
+
+    /// Puts an accepted event's receipt into slot `slot`, watched by promise `watch`.
+    fn track(&self, slot: u32, receipt: auditwire::Receipt, watch: u32) -> Result<()> {
+        if self.hub.track(slot, receipt, watch) {
+            Ok(())
+        } else {
+            Err(config_error(format!("slot {slot} is not free")))
+        }
+    }
 }
 
 #[napi]
@@ -266,11 +275,7 @@ impl NativeClient {
         watch: u32,
     ) -> Result<()> {
         let receipt = self.accept(body.bytes(), legacy, key)?;
-        if self.hub.track(slot, receipt, watch) {
-            Ok(())
-        } else {
-            Err(config_error(format!("slot {slot} is not free")))
-        }
+        self.track(slot, receipt, watch)
     }
 
     /// Validates and queues a packed body (`lib/pack.js`) into slot `slot`, watched by
@@ -294,12 +299,8 @@ impl NativeClient {
         let Some(emitted) = emitted else {
             return Ok(false);
         };
-        let receipt = emitted.map_err(|e| emit_error(&e))?;
-        if self.hub.track(slot, receipt, watch) {
-            Ok(true)
-        } else {
-            Err(config_error(format!("slot {slot} is not free")))
-        }
+        self.track(slot, emitted.map_err(|e| emit_error(&e))?, watch)?;
+        Ok(true)
     }
 
     /// Allocates `CHUNK_SIZE` slots; they are freed when the returned object is collected.

@@ -11,8 +11,8 @@
 use std::cell::Cell;
 
 use auditwire::{
-    is_valid_metadata_key, Event, Metadata, MetadataValue, Target, Timestamp, MAX_METADATA_KEYS,
-    MAX_METADATA_STRING_CHARS,
+    is_valid_metadata_key, is_valid_metadata_string, Event, Metadata, MetadataValue, Target,
+    Timestamp, MAX_METADATA_KEYS,
 };
 
 /// Packed text longer than this is left to the JSON path (it enforces the document limits).
@@ -210,9 +210,7 @@ impl<'a> Reader<'a> {
         match tag {
             b's' => {
                 let text = self.str()?;
-                let fits = text.len() <= MAX_METADATA_STRING_CHARS
-                    || text.chars().count() <= MAX_METADATA_STRING_CHARS;
-                if !fits {
+                if !is_valid_metadata_string(text) {
                     return None;
                 }
                 if let MetadataValue::String(s) = dst {

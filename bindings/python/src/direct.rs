@@ -12,8 +12,8 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use auditwire::{
-    is_valid_metadata_key, Context, Event, Metadata, MetadataValue, Target, Timestamp,
-    MAX_METADATA_KEYS, MAX_METADATA_STRING_CHARS,
+    is_valid_metadata_key, is_valid_metadata_string, Context, Event, Metadata, MetadataValue,
+    Target, Timestamp, MAX_METADATA_KEYS,
 };
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -351,9 +351,7 @@ impl Builder {
                 unreachable!("set just above")
             };
             or_json!(self.text(v, s));
-            let fits = s.len() <= MAX_METADATA_STRING_CHARS
-                || s.chars().count() <= MAX_METADATA_STRING_CHARS;
-            return Ok(fits.then_some(()));
+            return Ok(is_valid_metadata_string(s).then_some(()));
         }
         let value = if let Ok(b) = v.downcast_exact::<PyBool>() {
             MetadataValue::Bool(b.is_true())
