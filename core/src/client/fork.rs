@@ -8,8 +8,14 @@
 //! A spool run is locked with `flock`, which belongs to the open file and so is shared
 //! with a forked child: the handler points the child's copies of those descriptors at
 //! `/dev/null`, so that a run stays locked exactly as long as its owner lives.
+//!
+//! SQLite keeps process-wide mutexes (file and random-number state). A child that
+//! inherited one held by a parent's thread would hang on its first spool call, so a fork
+//! first waits until no thread is inside this library's SQLite calls ([`SqliteCalls`]).
 
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
@@ -19,9 +25,81 @@ static LOCKS: [AtomicI32; 64] = [const { AtomicI32::new(-1) }; 64];
 /// A descriptor open on `/dev/null` (opened by `install`).
 static DEV_NULL: AtomicI32 = AtomicI32::new(-1);
 
+/// Threads inside [`SqliteCalls`] sections, counted once per thread.
+static IN_SQLITE: AtomicUsize = AtomicUsize::new(0);
+
+/// A fork is about to happen: new sections wait until it has.
+static FORKING: AtomicBool = AtomicBool::new(false);
+
+/// Longest a fork waits for SQLite calls in progress before it goes ahead anyway.
+const FORK_WAIT_LIMIT: Duration = Duration::from_secs(2);
+
+thread_local! {
+    /// How deep this thread is in nested sections.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A stretch of SQLite calls that a `fork()` does not cut through: while any thread holds
+/// one, a fork waits (up to two seconds). Hold it inside any Rust lock, never across a wait.
+pub(crate) struct SqliteCalls(());
+
+impl SqliteCalls {
+    /// Enters a section, first waiting out a fork in progress.
+    pub(crate) fn enter() -> Self {
+        install();
+        if DEPTH.get() == 0 {
+            loop {
+                IN_SQLITE.fetch_add(1, Ordering::SeqCst);
+                if !FORKING.load(Ordering::SeqCst) {
+                    break;
+                }
+                IN_SQLITE.fetch_sub(1, Ordering::SeqCst);
+                while FORKING.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+            }
+        }
+        DEPTH.set(DEPTH.get() + 1);
+        SqliteCalls(())
+    }
+}
+
+impl Drop for SqliteCalls {
+    fn drop(&mut self) {
+        let depth = DEPTH.get() - 1;
+        DEPTH.set(depth);
+        if depth == 0 {
+            IN_SQLITE.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(unix)]
+extern "C" fn before_fork() {
+    FORKING.store(true, Ordering::SeqCst);
+    // A fork from inside a section (a callback) cannot wait for itself.
+    let own = usize::from(DEPTH.get() > 0);
+    let start = Instant::now();
+    while IN_SQLITE.load(Ordering::SeqCst) > own {
+        if start.elapsed() > FORK_WAIT_LIMIT {
+            log::warn!("auditwire: forking while SQLite calls are in progress");
+            break;
+        }
+        std::thread::sleep(Duration::from_micros(50));
+    }
+}
+
+#[cfg(unix)]
+extern "C" fn in_parent() {
+    FORKING.store(false, Ordering::SeqCst);
+}
+
 #[cfg(unix)]
 extern "C" fn in_child() {
     GENERATION.fetch_add(1, Ordering::Relaxed);
+    // Only the forking thread exists here.
+    IN_SQLITE.store(usize::from(DEPTH.get() > 0), Ordering::SeqCst);
+    FORKING.store(false, Ordering::SeqCst);
     let null = DEV_NULL.load(Ordering::Relaxed);
     if null < 0 {
         return;
@@ -67,9 +145,9 @@ pub(crate) fn install() {
                     Ordering::Relaxed,
                 );
             }
-            // SAFETY: registers a handler that only does async-signal-safe work.
+            // SAFETY: registers handlers; the child's does only async-signal-safe work.
             unsafe {
-                libc::pthread_atfork(None, None, Some(in_child));
+                libc::pthread_atfork(Some(before_fork), Some(in_parent), Some(in_child));
             }
         });
     }
@@ -78,4 +156,41 @@ pub(crate) fn install() {
 /// How many forks this process descends from (since `install`).
 pub(crate) fn generation() -> u64 {
     GENERATION.load(Ordering::Acquire)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fork_waits_for_sqlite_calls_in_progress() {
+        install();
+        let (entered, inside) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            let calls = SqliteCalls::enter();
+            entered.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            drop(calls);
+        });
+        inside.recv().unwrap();
+        let t0 = Instant::now();
+        // SAFETY: the child leaves at once with _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: ends the child without running the parent's destructors.
+            unsafe { libc::_exit(0) };
+        }
+        let waited = t0.elapsed();
+        assert!(pid > 0, "fork failed");
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        holder.join().unwrap();
+        assert!(
+            waited >= Duration::from_millis(250),
+            "the fork went ahead after {waited:?}, inside a section"
+        );
+        // The section is over and the fork done: a new one enters at once.
+        drop(SqliteCalls::enter());
+    }
 }

@@ -23,6 +23,7 @@ mod queue;
 mod receipt;
 mod retry;
 mod spool;
+mod sqlite_config;
 mod stats;
 mod transport;
 mod worker;
@@ -105,6 +106,32 @@ struct Engine {
 /// Longest a shutdown waits for the spool writer to commit what is queued.
 const SPOOL_CLOSE_GRACE: Duration = Duration::from_secs(5);
 
+/// Longest a new client waits for its worker threads to set up.
+const WORKER_SET_UP_GRACE: Duration = Duration::from_secs(10);
+
+/// Waits until each of `threads` workers has set up its event loop (or failed to).
+///
+/// A worker's first set-up may take process-wide locks (a runtime's lazily built globals);
+/// a `fork()` that caught one held would leave the child's workers waiting on it forever.
+/// Once the client exists, no worker is still setting up.
+fn wait_set_up(set_up: &std::sync::mpsc::Receiver<()>, threads: usize) {
+    let deadline = Instant::now() + WORKER_SET_UP_GRACE;
+    for _ in 0..threads {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match set_up.recv_timeout(left) {
+            Ok(()) => {}
+            // Every worker has sent or ended (an ending worker logs why).
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                log::warn!(
+                    "auditwire: delivery workers not set up after {WORKER_SET_UP_GRACE:?}; continuing"
+                );
+                return;
+            }
+        }
+    }
+}
+
 impl Engine {
     fn start(config: &Arc<Config>) -> Result<Self, ConfigError> {
         let spool = match &config.spool_dir {
@@ -152,16 +179,20 @@ impl Engine {
         let threads = config
             .workers
             .min(if spool.is_some() { worker_threads() } else { 1 });
+        let (ready, set_up) = std::sync::mpsc::sync_channel(threads);
         let workers = (0..threads)
             .map(|i| {
                 let s = shared.clone();
+                let ready = ready.clone();
                 let lanes = config.workers / threads + usize::from(i < config.workers % threads);
                 std::thread::Builder::new()
                     .name(format!("auditwire-worker-{i}"))
-                    .spawn(move || worker::run(s, lanes))
+                    .spawn(move || worker::run(s, lanes, ready))
                     .expect("cannot start an auditwire worker thread")
             })
             .collect();
+        drop(ready);
+        wait_set_up(&set_up, threads);
         Engine {
             management: Transport::new(config),
             shared,
@@ -235,7 +266,9 @@ impl Engine {
 /// **Fork.** The client records the process it runs in. After `fork()`, its next call in the
 /// child (any method) forgets the inherited workers and queue — the parent keeps and
 /// delivers its own events — and starts fresh workers for what the child emits. Call into
-/// the client in the child before starting threads that share it.
+/// the client in the child before starting threads that share it. A fork may come from any
+/// thread at any time after `new` returns: it waits (at most 2 s) for spool writes in
+/// progress, so the child inherits no SQLite lock held.
 pub struct Client {
     config: Arc<Config>,
     engine: AtomicPtr<Engine>,

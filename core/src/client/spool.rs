@@ -15,6 +15,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -25,6 +27,7 @@ use rusqlite::{params, Connection, OpenFlags};
 
 use super::api_error::ApiError;
 use super::envelope::{Endpoint, Envelope};
+use super::fork::SqliteCalls;
 
 /// The schema version this build writes (`PRAGMA user_version`).
 pub const SPOOL_SCHEMA_VERSION: i64 = 1;
@@ -185,7 +188,7 @@ struct Writer {
     path: PathBuf,
     /// A connection of its own for checkpoints, run by the background thread so that no
     /// caller's commit waits for one (automatic checkpoints are off on `conn`).
-    checkpointer: Mutex<Connection>,
+    checkpointer: Mutex<Db>,
     /// Commits since the last checkpoint.
     commits: AtomicU64,
 }
@@ -210,7 +213,9 @@ impl Writer {
         let result = {
             let mut w = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
             let first = w.next_id;
+            let calls = SqliteCalls::enter();
             let result = commit(&w.conn, first, &inserts, &ops);
+            drop(calls);
             if result.is_ok() {
                 w.next_id = first + inserts.len() as i64;
             }
@@ -251,8 +256,32 @@ impl Writer {
 /// lives, so ids counted from the highest at start are new, and a deleted one never comes
 /// back (the reader's `id >` cursor relies on that).
 struct WriterConn {
-    conn: Connection,
+    conn: Db,
     next_id: i64,
+}
+
+/// A connection the spool keeps open; it is closed inside [`SqliteCalls`].
+struct Db(ManuallyDrop<Connection>);
+
+impl Db {
+    fn new(conn: Connection) -> Self {
+        Db(ManuallyDrop::new(conn))
+    }
+}
+
+impl Deref for Db {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let _calls = SqliteCalls::enter();
+        // SAFETY: dropped once, here, and never used again.
+        unsafe { ManuallyDrop::drop(&mut self.0) }
+    }
 }
 
 /// One owner run's spool: its database, its lock, its writer thread.
@@ -261,7 +290,7 @@ pub(crate) struct Spool {
     lock: File,
     writer: Arc<Writer>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    reader: Mutex<Connection>,
+    reader: Mutex<Db>,
     initial_max_id: i64,
     max_bytes: u64,
     bytes: Arc<AtomicU64>,
@@ -269,6 +298,7 @@ pub(crate) struct Spool {
 }
 
 fn open_conn(path: &Path, durability: Durability) -> Result<Connection, SpoolError> {
+    super::sqlite_config::configure();
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -432,6 +462,7 @@ impl Spool {
             return Err(err(&lock_path, "locked by another process"));
         }
         create_private(&db_path).map_err(|e| err(&db_path, e))?;
+        let _calls = SqliteCalls::enter();
         let setup = || -> Result<Connection, SpoolError> {
             let conn = open_conn(&db_path, durability)?;
             conn.execute_batch(SCHEMA).map_err(|e| err(&db_path, e))?;
@@ -477,11 +508,11 @@ impl Spool {
             .map_err(|e| err(&db_path, e))?;
         let checkpointer = open_conn(&db_path, durability)?;
         let writer = Arc::new(Writer {
-            checkpointer: Mutex::new(checkpointer),
+            checkpointer: Mutex::new(Db::new(checkpointer)),
             commits: AtomicU64::new(0),
             state: Mutex::default(),
             conn: Mutex::new(WriterConn {
-                conn,
+                conn: Db::new(conn),
                 next_id: initial_max_id.max(0) + 1,
             }),
             work: Condvar::new(),
@@ -506,7 +537,7 @@ impl Spool {
             lock,
             writer,
             thread: Mutex::new(Some(thread)),
-            reader: Mutex::new(reader),
+            reader: Mutex::new(Db::new(reader)),
             initial_max_id,
             max_bytes,
             bytes,
@@ -638,6 +669,7 @@ impl Spool {
     /// Reads up to `limit` rows with ids above `after`, in id order.
     pub(crate) fn load(&self, after: i64, limit: usize) -> Result<Vec<StoredRow>, SpoolError> {
         let guard = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let _calls = SqliteCalls::enter();
         let mut stmt = guard
             .prepare_cached(
                 "SELECT id, idempotency_key, organization_id, endpoint, body, attempts, accepted_ms, next_ms
@@ -692,6 +724,7 @@ impl Spool {
             let _ = h.join();
         }
         let guard = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let calls = SqliteCalls::enter();
         let counts: Option<(i64, i64)> = guard
             .query_row(
                 "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM dead_letters)",
@@ -699,6 +732,7 @@ impl Spool {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .ok();
+        drop(calls);
         drop(guard);
         let (pending, dead) = counts?;
         if pending == 0 && dead == 0 {
@@ -803,7 +837,10 @@ fn background_loop(writer: &Writer) {
                 .checkpointer
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+            let calls = SqliteCalls::enter();
+            let checkpoint = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+            drop(calls);
+            if let Err(e) = checkpoint {
                 log::debug!("auditwire: spool checkpoint: {e}");
             }
             drop(conn);
@@ -1014,6 +1051,7 @@ fn is_live(db: &Path) -> bool {
 }
 
 fn open_read(db: &Path) -> Result<Connection, SpoolError> {
+    super::sqlite_config::configure();
     let conn = Connection::open_with_flags(
         db,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -1027,6 +1065,7 @@ fn open_read(db: &Path) -> Result<Connection, SpoolError> {
 
 /// Reads a spool directory without changing it.
 pub fn spool_status(dir: &Path) -> Result<SpoolStatus, SpoolError> {
+    let _calls = SqliteCalls::enter();
     if !dir.is_dir() {
         return Err(err(dir, "no such directory"));
     }
@@ -1071,6 +1110,7 @@ pub fn spool_status(dir: &Path) -> Result<SpoolStatus, SpoolError> {
 
 /// Lists the dead letters of every run in a spool directory.
 pub fn spool_dead_letters(dir: &Path) -> Result<Vec<DeadLetter>, SpoolError> {
+    let _calls = SqliteCalls::enter();
     if !dir.is_dir() {
         return Err(err(dir, "no such directory"));
     }
@@ -1122,6 +1162,7 @@ pub struct RetryReport {
 
 /// Moves every dead letter back to pending (attempts reset), in runs no live process owns.
 pub fn spool_retry(dir: &Path) -> Result<RetryReport, SpoolError> {
+    let _calls = SqliteCalls::enter();
     if !dir.is_dir() {
         return Err(err(dir, "no such directory"));
     }

@@ -2,6 +2,7 @@
 //! settle or reschedule each.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -101,13 +102,13 @@ impl Shared {
 }
 
 /// A worker thread: an event loop driving `lanes` senders, each with its own keep-alive
-/// connection; returns when the store stops.
-pub(crate) fn run(shared: Arc<Shared>, lanes: usize) {
-    drive(&shared, lanes);
+/// connection; says so on `ready` once set up; returns when the store stops.
+pub(crate) fn run(shared: Arc<Shared>, lanes: usize, ready: SyncSender<()>) {
+    drive(&shared, lanes, ready);
     shared.store.worker_exited();
 }
 
-fn drive(shared: &Arc<Shared>, lanes: usize) {
+fn drive(shared: &Arc<Shared>, lanes: usize, ready: SyncSender<()>) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -134,6 +135,8 @@ fn drive(shared: &Arc<Shared>, lanes: usize) {
             wake.notify_one();
         }
     }));
+    let _ = ready.send(());
+    drop(ready);
     rt.block_on(async {
         let senders: Vec<_> = (0..lanes.max(1))
             .map(|_| {
