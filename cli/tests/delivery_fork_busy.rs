@@ -124,17 +124,27 @@ fn config(server: &TestServer) -> auditwire::ConfigBuilder {
         .overflow(Overflow::Block(Duration::from_secs(5)))
 }
 
+/// A spool directory, removed when the test ends, passed or not.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
 fn children_forked_while_the_parent_emits_deliver_their_own_events() {
     let server = TestServer::start(&[]);
-    let dir = std::env::temp_dir().join(format!("auditwire-fork-busy-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("auditwire-fork-busy-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
 
     let in_memory = Arc::new(Client::new(config(&server).build().unwrap()));
     let mut parent = fork_while_emitting(in_memory);
 
     let spooled = Arc::new(Client::new(
-        config(&server).spool_dir(&dir).build().unwrap(),
+        config(&server).spool_dir(&dir.0).build().unwrap(),
     ));
     parent += fork_while_emitting(spooled);
 
@@ -144,5 +154,4 @@ fn children_forked_while_the_parent_emits_deliver_their_own_events() {
         Some(parent + children),
         "every event of the parent and of each child stored once"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
