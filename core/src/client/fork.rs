@@ -15,7 +15,7 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
@@ -32,6 +32,7 @@ static IN_SQLITE: AtomicUsize = AtomicUsize::new(0);
 static FORKING: AtomicBool = AtomicBool::new(false);
 
 /// Longest a fork waits for SQLite calls in progress before it goes ahead anyway.
+#[cfg(unix)]
 const FORK_WAIT_LIMIT: Duration = Duration::from_secs(2);
 
 thread_local! {
@@ -79,7 +80,7 @@ extern "C" fn before_fork() {
     FORKING.store(true, Ordering::SeqCst);
     // A fork from inside a section (a callback) cannot wait for itself.
     let own = usize::from(DEPTH.get() > 0);
-    let start = Instant::now();
+    let start = std::time::Instant::now();
     while IN_SQLITE.load(Ordering::SeqCst) > own {
         if start.elapsed() > FORK_WAIT_LIMIT {
             log::warn!("auditwire: forking while SQLite calls are in progress");
@@ -173,7 +174,7 @@ mod tests {
             drop(calls);
         });
         inside.recv().unwrap();
-        let t0 = Instant::now();
+        let t0 = std::time::Instant::now();
         // SAFETY: the child leaves at once with _exit.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
