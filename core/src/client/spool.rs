@@ -28,6 +28,7 @@ use rusqlite::{params, Connection, OpenFlags};
 use super::api_error::ApiError;
 use super::envelope::{Endpoint, Envelope};
 use super::fork::SqliteCalls;
+use super::wal_checkpoint;
 
 /// The schema version this build writes (`PRAGMA user_version`).
 pub const SPOOL_SCHEMA_VERSION: i64 = 1;
@@ -837,12 +838,9 @@ fn background_loop(writer: &Writer) {
                 .checkpointer
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            let calls = SqliteCalls::enter();
-            let checkpoint = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
-            drop(calls);
-            if let Err(e) = checkpoint {
-                log::debug!("auditwire: spool checkpoint: {e}");
-            }
+            wal_checkpoint::checkpoint(&conn, || {
+                writer.conn.lock().unwrap_or_else(PoisonError::into_inner)
+            });
             drop(conn);
             last_checkpoint = Instant::now();
             st = writer.lock();
@@ -1199,8 +1197,12 @@ mod tests {
     use crate::client::receipt::Slot;
 
     fn env() -> Envelope {
+        env_of(b"{}".to_vec())
+    }
+
+    fn env_of(body: Vec<u8>) -> Envelope {
         let slot = Slot::new(IdempotencyKey::new_v4(), "org");
-        Envelope::new(b"{}".to_vec(), Endpoint::Events, slot)
+        Envelope::new(body, Endpoint::Events, slot)
     }
 
     /// Waits until the background thread has committed every queued op.
@@ -1234,5 +1236,47 @@ mod tests {
         assert_eq!(spool.load(second, 10).unwrap()[0].id, third);
         drop(spool);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_wal_starts_over_under_sustained_commits() {
+        let dir = std::env::temp_dir().join(format!("auditwire-spool-wal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spool = Spool::open(&dir, 1 << 40, Durability::Process).unwrap();
+        let mut wal = spool.db_path.clone().into_os_string();
+        wal.push("-wal");
+        // The WAL header's checkpoint sequence number counts the times it started over.
+        let restarts = || {
+            let header = std::fs::read(&wal).unwrap_or_default();
+            header
+                .get(12..16)
+                .map_or(0, |b| u32::from_be_bytes(b.try_into().unwrap()))
+        };
+        // Commits from several threads at once, with no pause for a checkpoint to catch
+        // up in; the WAL must go on starting over once it is large.
+        let started = Instant::now();
+        let (warm, end) = (CHECKPOINT_EVERY * 4, CHECKPOINT_EVERY * 12);
+        let mut after_warm_up = None;
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    while started.elapsed() < end {
+                        for _ in 0..20 {
+                            spool.insert(&env_of(vec![b'x'; 200])).unwrap();
+                        }
+                    }
+                });
+            }
+            std::thread::sleep(warm);
+            after_warm_up = Some(restarts());
+        });
+        let (restarts, size) = (restarts(), file_size(Path::new(&wal)));
+        drop(spool);
+        let _ = std::fs::remove_dir_all(&dir);
+        let since = restarts - after_warm_up.unwrap();
+        assert!(
+            since >= 2,
+            "the WAL started over {since} times under load; {size} bytes"
+        );
     }
 }
