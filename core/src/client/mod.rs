@@ -27,7 +27,6 @@ mod sqlite_config;
 mod stats;
 mod transport;
 mod wal_checkpoint;
-
 mod worker;
 
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};

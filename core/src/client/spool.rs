@@ -1273,7 +1273,7 @@ mod tests {
         let (restarts, size) = (restarts(), file_size(Path::new(&wal)));
         drop(spool);
         let _ = std::fs::remove_dir_all(&dir);
-        let since = restarts - after_warm_up.unwrap();
+        let since = restarts.saturating_sub(after_warm_up.unwrap());
         assert!(
             since >= 2,
             "the WAL started over {since} times under load; {size} bytes"
