@@ -1247,10 +1247,12 @@ mod tests {
         wal.push("-wal");
         // The WAL header's checkpoint sequence number counts the times it started over.
         let restarts = || {
-            let header = std::fs::read(&wal).unwrap_or_default();
-            header
-                .get(12..16)
-                .map_or(0, |b| u32::from_be_bytes(b.try_into().unwrap()))
+            let mut header = [0u8; 16];
+            File::open(&wal)
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
+                .map_or(0, |()| {
+                    u32::from_be_bytes(header[12..16].try_into().unwrap())
+                })
         };
         // Commits from several threads at once, with no pause for a checkpoint to catch
         // up in; the WAL must go on starting over once it is large.
