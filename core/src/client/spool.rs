@@ -30,6 +30,9 @@ use super::envelope::{Endpoint, Envelope};
 use super::fork::SqliteCalls;
 use super::wal_checkpoint;
 
+/// How long a caller polls for its group commit to end before it sleeps.
+const POLL_FOR_COMMIT: Duration = Duration::from_micros(300);
+
 /// The schema version this build writes (`PRAGMA user_version`).
 pub const SPOOL_SCHEMA_VERSION: i64 = 1;
 
@@ -170,6 +173,8 @@ struct WriterState {
     committing: bool,
     /// Callers asleep waiting for their batch.
     waiting: usize,
+    /// Callers polling for the end of a commit before they sleep.
+    polling: usize,
     /// The number of the batch that new inserts join; bumped as a committer takes one.
     batch: u64,
 }
@@ -192,11 +197,31 @@ struct Writer {
     checkpointer: Mutex<Db>,
     /// Commits since the last checkpoint.
     commits: AtomicU64,
+    /// Commit rounds ended so far: what polling callers watch.
+    rounds: AtomicU64,
+    /// How long a caller polls for its commit before it sleeps (zero: it sleeps at once).
+    poll_for: Duration,
 }
 
 impl Writer {
     fn lock(&self) -> MutexGuard<'_, WriterState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits up to `limit` for the commit round after `round` to end, yielding the CPU to
+    /// runnable threads between looks; true if it ended. A sleep and wake-up per caller
+    /// costs more than the few tens of µs a commit takes.
+    fn poll(&self, round: u64, limit: Duration) -> bool {
+        let until = Instant::now() + limit;
+        loop {
+            if self.rounds.load(Ordering::Acquire) != round {
+                return true;
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::yield_now();
+        }
     }
 
     /// Commits everything queued as one transaction; call with `committing` false. Returns
@@ -225,6 +250,7 @@ impl Writer {
         self.commits.fetch_add(1, Ordering::Relaxed);
         let mut st = self.lock();
         st.committing = false;
+        self.rounds.fetch_add(1, Ordering::Release);
         match result {
             Ok((ids, freed)) => {
                 self.bytes.fetch_sub(freed, Ordering::AcqRel);
@@ -511,6 +537,12 @@ impl Spool {
         let writer = Arc::new(Writer {
             checkpointer: Mutex::new(Db::new(checkpointer)),
             commits: AtomicU64::new(0),
+            rounds: AtomicU64::new(0),
+            poll_for: match durability {
+                Durability::Process => POLL_FOR_COMMIT,
+                // A commit waits for the disk: polling would only burn CPU.
+                Durability::PowerLoss => Duration::ZERO,
+            },
             state: Mutex::default(),
             conn: Mutex::new(WriterConn {
                 conn: Db::new(conn),
@@ -612,7 +644,7 @@ impl Spool {
                 return Err("the spool writer stopped".into());
             }
             if !st.committing {
-                if st.waiting > 0 && !yielded {
+                if (st.waiting > 0 || st.polling > 0) && !yielded {
                     // Others are queued behind: let runnable callers join this batch.
                     yielded = true;
                     drop(st);
@@ -622,6 +654,17 @@ impl Spool {
                 }
                 st = self.writer.commit_round(st);
                 continue;
+            }
+            if !self.writer.poll_for.is_zero() {
+                let round = self.writer.rounds.load(Ordering::Acquire);
+                st.polling += 1;
+                drop(st);
+                let ended = self.writer.poll(round, self.writer.poll_for);
+                st = self.writer.lock();
+                st.polling -= 1;
+                if ended {
+                    continue;
+                }
             }
             st.waiting += 1;
             st = cv.wait(st).unwrap_or_else(PoisonError::into_inner);
@@ -1216,6 +1259,38 @@ mod tests {
             std::thread::sleep(Duration::from_millis(2));
         }
         panic!("the spool writer did not commit its ops");
+    }
+
+    #[test]
+    fn a_poll_ends_with_the_next_commit_or_at_its_limit() {
+        let dir = std::env::temp_dir().join(format!("auditwire-spool-poll-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spool = Spool::open(&dir, 1 << 20, Durability::Process).unwrap();
+        assert_eq!(spool.writer.poll_for, POLL_FOR_COMMIT);
+        let round = spool.writer.rounds.load(Ordering::Acquire);
+        let start = Instant::now();
+        assert!(!spool.writer.poll(round, Duration::from_millis(20)));
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(20));
+                spool.insert(&env()).unwrap();
+            });
+            let start = Instant::now();
+            assert!(
+                spool.writer.poll(round, Duration::from_secs(30)),
+                "the commit went unseen"
+            );
+            assert!(start.elapsed() < Duration::from_secs(10));
+        });
+        drop(spool);
+        let power = Spool::open(&dir, 1 << 20, Durability::PowerLoss).unwrap();
+        assert!(
+            power.writer.poll_for.is_zero(),
+            "a caller waiting on fsync polls"
+        );
+        drop(power);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
