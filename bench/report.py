@@ -38,11 +38,13 @@ def _rows(r: Dict[str, Any]) -> List[Tuple[str, Optional[float], Optional[float]
 
 
 def _spool(sp: Dict[str, Any], key: str) -> str:
-    """`rate/s, p50 …, p99 …, CPU … per event` of one spool emit row."""
+    """`rate/s, p50 …, p99 …, p99.9 …, CPU … per event` of one spool emit row."""
     if not sp.get(f"emit_{key}"):
         return "—"
+    p999 = sp.get(f"emit_{key}_p999_us")
+    tail = "" if p999 is None else f", p99.9 {p999:,.0f} µs"
     return (f"{sp[f'emit_{key}']:,.0f} events/s, p50 {sp.get(f'emit_{key}_p50_us', float('nan')):,.0f} µs, "
-            f"p99 {sp.get(f'emit_{key}_p99_us', float('nan')):,.0f} µs, CPU {sp.get(f'emit_{key}_cpu_us', float('nan')):.1f} µs per event")
+            f"p99 {sp.get(f'emit_{key}_p99_us', float('nan')):,.0f} µs{tail}, CPU {sp.get(f'emit_{key}_cpu_us', float('nan')):.1f} µs per event")
 
 
 def _ratio(a: Any, b: Any) -> str:

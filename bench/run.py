@@ -207,12 +207,14 @@ def spool(repeats: int) -> Dict[str, Any]:
                   env={"SPOOL_BENCH_EVENTS": "20000"})
         rates: Dict[str, Any] = {}
         for m in re.finditer(r"threads=(\d+)\s+durability=(\w+)\s+events=\d+\s+rate=\s*([\d.]+)/s\s+"
-                             r"p50=\s*(\S+)\s+p99=\s*(\S+)\s+cpu=\s*([\d.]+)µs/event", out):
+                             r"p50=\s*(\S+)\s+p99=\s*(\S+)\s+(?:p999=\s*(\S+)\s+)?cpu=\s*([\d.]+)µs/event", out):
             key = f"emit_{m.group(2).lower()}_{m.group(1)}t"
             rates[key] = float(m.group(3))
             rates[key + "_p50_us"] = _micros(m.group(4))
             rates[key + "_p99_us"] = _micros(m.group(5))
-            rates[key + "_cpu_us"] = float(m.group(6))
+            if m.group(6):
+                rates[key + "_p999_us"] = _micros(m.group(6))
+            rates[key + "_cpu_us"] = float(m.group(7))
         runs.append(rates)
     rates = median_of(runs)
     log("spool drain of a 200,000-event backlog")

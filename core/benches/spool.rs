@@ -1,4 +1,4 @@
-//! `emit` into the disk spool: throughput and p50/p99 latency from 1 and 8 threads, with
+//! `emit` into the disk spool: throughput and p50/p99/p99.9 latency from 1 and 8 threads, with
 //! and without an fsync per group commit. Run: `cargo bench -p auditwire --bench spool`.
 //!
 //! The workers point at a local listener that never answers, so each holds one event in
@@ -84,11 +84,12 @@ fn run(url: &str, threads: usize, per_thread: usize, durability: Durability) {
     lat.sort();
     let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     println!(
-        "spool emit  threads={threads:<2} durability={durability:<9?} events={:<7} rate={:>9.0}/s  p50={:>7.1?}  p99={:>7.1?}  cpu={:>5.1}µs/event",
+        "spool emit  threads={threads:<2} durability={durability:<9?} events={:<7} rate={:>9.0}/s  p50={:>7.1?}  p99={:>7.1?}  p999={:>7.1?}  cpu={:>5.1}µs/event",
         lat.len(),
         lat.len() as f64 / elapsed.as_secs_f64(),
         q(0.50),
         q(0.99),
+        q(0.999),
         cpu.as_secs_f64() * 1e6 / lat.len() as f64,
     );
     drop(client);
