@@ -480,6 +480,21 @@ impl Spool {
         max_bytes: u64,
         durability: Durability,
     ) -> Result<Spool, SpoolError> {
+        let poll_for = match durability {
+            Durability::Process => POLL_FOR_COMMIT,
+            // A commit waits for the disk: polling would only burn CPU.
+            Durability::PowerLoss => Duration::ZERO,
+        };
+        Self::open_polling(dir, max_bytes, durability, poll_for)
+    }
+
+    /// [`Spool::open`] with callers polling `poll_for` for their commit before they sleep.
+    fn open_polling(
+        dir: &Path,
+        max_bytes: u64,
+        durability: Durability,
+        poll_for: Duration,
+    ) -> Result<Spool, SpoolError> {
         create_dir(dir)?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let db_path = dir.join(format!("run-{}.db", &id[..16]));
@@ -538,11 +553,7 @@ impl Spool {
             checkpointer: Mutex::new(Db::new(checkpointer)),
             commits: AtomicU64::new(0),
             rounds: AtomicU64::new(0),
-            poll_for: match durability {
-                Durability::Process => POLL_FOR_COMMIT,
-                // A commit waits for the disk: polling would only burn CPU.
-                Durability::PowerLoss => Duration::ZERO,
-            },
+            poll_for,
             state: Mutex::default(),
             conn: Mutex::new(WriterConn {
                 conn: Db::new(conn),
@@ -636,6 +647,9 @@ impl Spool {
         });
         let cv = &self.writer.committed[(st.batch % 2) as usize];
         let mut yielded = false;
+        // The commit round this caller last polled for: it sleeps only once that round
+        // has been polled, with every check above made again under the lock.
+        let mut polled = None;
         loop {
             if let Some(r) = st.done.remove(&seq) {
                 return r;
@@ -655,16 +669,16 @@ impl Spool {
                 st = self.writer.commit_round(st);
                 continue;
             }
-            if !self.writer.poll_for.is_zero() {
-                let round = self.writer.rounds.load(Ordering::Acquire);
+            let round = self.writer.rounds.load(Ordering::Acquire);
+            if !self.writer.poll_for.is_zero() && polled != Some(round) {
+                polled = Some(round);
                 st.polling += 1;
                 drop(st);
-                let ended = self.writer.poll(round, self.writer.poll_for);
+                self.writer.poll(round, self.writer.poll_for);
                 st = self.writer.lock();
                 st.polling -= 1;
-                if ended {
-                    continue;
-                }
+                // The round may have ended after the poll gave up: look again.
+                continue;
             }
             st.waiting += 1;
             st = cv.wait(st).unwrap_or_else(PoisonError::into_inner);
@@ -1290,6 +1304,42 @@ mod tests {
             "a caller waiting on fsync polls"
         );
         drop(power);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A poll that gives up just as its round ends must not leave the caller asleep with
+    /// its result already there: with 1 µs polls that happens often, and the last inserts
+    /// of a thread have no later commit to wake them.
+    #[test]
+    fn a_caller_whose_poll_gives_up_still_gets_its_result() {
+        let dir =
+            std::env::temp_dir().join(format!("auditwire-spool-giveup-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spool = Arc::new(
+            Spool::open_polling(&dir, 1 << 30, Durability::Process, Duration::from_micros(1))
+                .unwrap(),
+        );
+        let (threads, each) = (6, 1500);
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..threads {
+            let (spool, tx) = (spool.clone(), tx.clone());
+            std::thread::spawn(move || {
+                for _ in 0..each {
+                    spool.insert(&env()).unwrap();
+                }
+                tx.send(()).unwrap();
+            });
+        }
+        for done in 0..threads {
+            if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+                panic!("{} of {threads} inserting threads stuck", threads - done);
+            }
+        }
+        assert_eq!(
+            spool.load(0, threads * each + 1).unwrap().len(),
+            threads * each
+        );
+        drop(spool);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
