@@ -1,19 +1,17 @@
 //! Keeps the outcome of every accepted event for as long as JavaScript may ask for it.
 //!
 //! Events live in numbered slots, grouped in chunks of `CHUNK`; a chunk is freed when its
-//! `NativeChunk` is collected (no receipt of it is left). An `emit` is one slot write and
-//! one map insert, with no object per event. The core reports every settled event to
-//! `on_outcome` by idempotency key; the hook finds the slot through the key's hash and
-//! stores the outcome there. Only outcomes a promise waits for (or every
-//! one, for `onOutcome`) are queued for JavaScript, which is woken once per batch.
+//! `NativeChunk` is collected (no receipt of it is left), and each reuse of a chunk gets a
+//! new generation. An `emit` is one slot write, with no object per event: the receipt is
+//! tagged with its slot and the chunk's generation, and the core hands that tag to
+//! `on_outcome`, which stores the outcome in the slot (a tag of an older generation
+//! finds its event gone). Only outcomes a promise waits for (or every one, for
+//! `onOutcome`) are queued for JavaScript, which is woken once per batch.
 
-use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::num::NonZeroU64;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
 
-use auditwire::{Outcome, Receipt};
+use auditwire::{Outcome, OutcomeReport, Receipt};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 
@@ -25,9 +23,6 @@ pub(crate) type Notify = ThreadsafeFunction<u32, (), u32, Status, false, true>;
 /// Slots per chunk.
 pub(crate) const CHUNK: u32 = 64;
 
-/// Outcomes seen before their event was registered are kept this long at most.
-const EARLY_TTL: Duration = Duration::from_secs(30);
-
 /// Released chunk buffers kept for reuse.
 const SPARE_CHUNKS: usize = 32;
 
@@ -37,14 +32,13 @@ enum State {
     Pending,
     /// Promise `id` waits for the outcome.
     Watched(u32),
-    /// Settled.
-    Done(Outcome),
+    /// Settled (boxed: slots are small while they wait).
+    Done(Box<Outcome>),
 }
 
 /// One accepted event (vacant without a receipt).
 struct Slot {
     receipt: Option<Receipt>,
-    hash: u64,
     state: State,
 }
 
@@ -52,122 +46,59 @@ impl Slot {
     fn vacant() -> Self {
         Slot {
             receipt: None,
-            hash: 0,
             state: State::Pending,
         }
     }
 }
 
-/// The event an idempotency key hash stands for: a slot, or one of a released chunk.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Target {
-    Slot(u32),
-    Gone,
-}
-
-/// Hashes are already SipHash values: the maps use them as they are.
+/// A chunk's place: its generation (never 0) and its slots while in use.
 #[derive(Default)]
-struct Passthrough(u64);
-
-impl Hasher for Passthrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
+struct Chunk {
+    generation: u32,
+    slots: Option<Vec<Slot>>,
 }
 
-type ByHash<V> = HashMap<u64, V, BuildHasherDefault<Passthrough>>;
+/// The tag of slot `id` in a chunk of generation `generation`.
+fn tag(generation: u32, id: u32) -> NonZeroU64 {
+    NonZeroU64::new(u64::from(generation) << 32 | u64::from(id)).expect("generations start at 1")
+}
 
 #[derive(Default)]
 struct Inner {
-    chunks: Vec<Option<Vec<Slot>>>,
+    chunks: Vec<Chunk>,
     free_chunks: Vec<u32>,
     spare: Vec<Vec<Slot>>,
-    /// Unsettled events by key hash; events sharing a key queue up in `dups`.
-    pending: ByHash<Target>,
-    dups: ByHash<VecDeque<Target>>,
-    early: ByHash<(Outcome, Instant)>,
-    /// `early` is pruned when it grows past this (doubling keeps pruning amortised O(1)).
-    prune_at: usize,
     outbox: Vec<Settled>,
 }
 
 impl Inner {
     fn slot(&mut self, id: u32) -> Option<&mut Slot> {
-        let chunk = self.chunks.get_mut((id / CHUNK) as usize)?.as_mut()?;
+        let chunk = self.chunks.get_mut((id / CHUNK) as usize)?.slots.as_mut()?;
         chunk.get_mut((id % CHUNK) as usize)
     }
 
-    fn push_target(&mut self, hash: u64, target: Target) {
-        if let Some(first) = self.pending.insert(hash, target) {
-            // Another unsettled event has this key: the first one stays first.
-            self.pending.insert(hash, first);
-            self.dups.entry(hash).or_default().push_back(target);
-        }
-    }
-
-    fn pop_target(&mut self, hash: u64) -> Option<Target> {
-        let first = self.pending.remove(&hash)?;
-        if !self.dups.is_empty() {
-            if let Some(queue) = self.dups.get_mut(&hash) {
-                if let Some(next) = queue.pop_front() {
-                    self.pending.insert(hash, next);
-                }
-                if queue.is_empty() {
-                    self.dups.remove(&hash);
-                }
-            }
-        }
-        Some(first)
-    }
-
-    fn forget_target(&mut self, hash: u64, id: u32) {
-        let target = Target::Slot(id);
-        if let Some(t) = self.pending.get_mut(&hash) {
-            if *t == target {
-                *t = Target::Gone;
-                return;
-            }
-        }
-        if let Some(queue) = self.dups.get_mut(&hash) {
-            if let Some(t) = queue.iter_mut().find(|t| **t == target) {
-                *t = Target::Gone;
-            }
-        }
+    /// The slot a tag names, if its chunk is still of the tag's generation.
+    fn tagged(&mut self, tag: NonZeroU64) -> Option<u32> {
+        let (generation, id) = ((tag.get() >> 32) as u32, tag.get() as u32);
+        let chunk = self.chunks.get((id / CHUNK) as usize)?;
+        (chunk.generation == generation && chunk.slots.is_some()).then_some(id)
     }
 
     /// Stores the outcome of slot `id`; queues it for its promise and, with `ident`, for
     /// `onOutcome`.
     fn settle(&mut self, id: u32, outcome: &Outcome, ident: Option<(&str, &str)>) {
-        let Some(slot) = self.slot(id) else { return };
+        let Some(slot) = self.slot(id).filter(|s| s.receipt.is_some()) else {
+            return;
+        };
         let watcher = match slot.state {
             State::Pending => 0,
             State::Watched(w) => w,
             State::Done(_) => return,
         };
-        slot.state = State::Done(outcome.clone());
+        slot.state = State::Done(Box::new(outcome.clone()));
         if watcher != 0 || ident.is_some() {
             self.outbox.push(Settled::new(watcher, outcome, ident));
         }
-    }
-
-    fn remember_early(&mut self, hash: u64, outcome: &Outcome) {
-        let now = Instant::now();
-        if self.early.len() >= self.prune_at.max(1024) {
-            self.early
-                .retain(|_, (_, at)| now.duration_since(*at) < EARLY_TTL);
-            self.prune_at = self.early.len() * 2;
-        }
-        self.early.insert(hash, (outcome.clone(), now));
     }
 }
 
@@ -176,7 +107,6 @@ pub(crate) struct Hub {
     inner: Mutex<Inner>,
     notify: Mutex<Option<Notify>>,
     report_all: bool,
-    hasher: RandomState,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -190,7 +120,6 @@ impl Hub {
             inner: Mutex::default(),
             notify: Mutex::new(None),
             report_all,
-            hasher: RandomState::new(),
         }
     }
 
@@ -211,16 +140,13 @@ impl Hub {
             .spare
             .pop()
             .unwrap_or_else(|| (0..CHUNK).map(|_| Slot::vacant()).collect());
-        let c = match inner.free_chunks.pop() {
-            Some(c) => {
-                inner.chunks[c as usize] = Some(buffer);
-                c
-            }
-            None => {
-                inner.chunks.push(Some(buffer));
-                (inner.chunks.len() - 1) as u32
-            }
-        };
+        let c = inner.free_chunks.pop().unwrap_or_else(|| {
+            inner.chunks.push(Chunk::default());
+            (inner.chunks.len() - 1) as u32
+        });
+        let chunk = &mut inner.chunks[c as usize];
+        chunk.generation = chunk.generation.checked_add(1).unwrap_or(1);
+        chunk.slots = Some(buffer);
         c * CHUNK
     }
 
@@ -228,13 +154,11 @@ impl Hub {
     pub(crate) fn release_chunk(&self, first: u32) {
         let c = (first / CHUNK) as usize;
         let mut inner = lock(&self.inner);
-        let Some(mut buffer) = inner.chunks.get_mut(c).and_then(Option::take) else {
+        let Some(mut buffer) = inner.chunks.get_mut(c).and_then(|ch| ch.slots.take()) else {
             return;
         };
-        for (i, slot) in buffer.iter_mut().enumerate() {
-            if slot.receipt.take().is_some() && !matches!(slot.state, State::Done(_)) {
-                inner.forget_target(slot.hash, first + i as u32);
-            }
+        for slot in &mut buffer {
+            slot.receipt = None;
             slot.state = State::Pending;
         }
         if inner.spare.len() < SPARE_CHUNKS {
@@ -246,34 +170,36 @@ impl Hub {
     /// Registers an accepted event in slot `id`, watched by promise `watch` (0: nobody).
     /// False if the slot is not free.
     pub(crate) fn track(&self, id: u32, receipt: Receipt, watch: u32) -> bool {
-        let hash = self.hasher.hash_one(receipt.idempotency_key());
         let mut inner = lock(&self.inner);
         let before = inner.outbox.len();
-        let early = if inner.early.is_empty() {
-            None
-        } else {
-            inner.early.remove(&hash)
+        let Some(generation) = inner
+            .chunks
+            .get((id / CHUNK) as usize)
+            .map(|c| c.generation)
+        else {
+            return false;
         };
         let Some(slot) = inner.slot(id).filter(|s| s.receipt.is_none()) else {
             return false;
         };
-        slot.receipt = Some(receipt);
-        slot.hash = hash;
-        match early {
-            // The hook saw the outcome first (and told `onOutcome` then).
-            Some((outcome, _)) => {
-                let settled = (watch != 0).then(|| Settled::new(watch, &outcome, None));
-                slot.state = State::Done(outcome);
-                inner.outbox.extend(settled);
-            }
-            None => {
+        // Tagged under the hub's lock: the hook, which takes it too, sees the slot filled.
+        let settled = match receipt.set_tag(tag(generation, id)) {
+            Ok(()) => {
                 slot.state = match watch {
                     0 => State::Pending,
                     w => State::Watched(w),
                 };
-                inner.push_target(hash, Target::Slot(id));
+                None
             }
-        }
+            // Settled before it was tagged: the hook could not name the slot.
+            Err(outcome) => {
+                let settled = (watch != 0).then(|| Settled::new(watch, &outcome, None));
+                slot.state = State::Done(Box::new(outcome));
+                settled
+            }
+        };
+        slot.receipt = Some(receipt);
+        inner.outbox.extend(settled);
         let wake = before == 0 && !inner.outbox.is_empty();
         drop(inner);
         if wake {
@@ -306,21 +232,21 @@ impl Hub {
         ))
     }
 
-    /// The `on_outcome` hook: records the outcome and queues it if someone waits for it.
-    pub(crate) fn on_outcome(&self, organization_id: &str, key: &str, outcome: &Outcome) {
-        let hash = self.hasher.hash_one(key);
-        let ident = self.report_all.then_some((organization_id, key));
+    /// The `on_outcome` hook: records the outcome in its slot and queues it if someone
+    /// waits for it.
+    pub(crate) fn on_outcome(&self, report: &OutcomeReport<'_>) {
+        let ident = self
+            .report_all
+            .then_some((report.organization_id, report.idempotency_key));
         let mut inner = lock(&self.inner);
         let before = inner.outbox.len();
-        match inner.pop_target(hash) {
-            Some(Target::Slot(id)) => inner.settle(id, outcome, ident),
-            found => {
-                if found.is_none() {
-                    // Settled before `track` ran (or adopted from a spool): keep it briefly.
-                    inner.remember_early(hash, outcome);
-                }
+        match report.tag.and_then(|t| inner.tagged(t)) {
+            Some(id) => inner.settle(id, report.outcome, ident),
+            // Untagged (settled before `track`, or adopted from a spool) or its chunk is
+            // gone: only `onOutcome` hears of it.
+            None => {
                 if ident.is_some() {
-                    inner.outbox.push(Settled::new(0, outcome, ident));
+                    inner.outbox.push(Settled::new(0, report.outcome, ident));
                 }
             }
         }
@@ -335,20 +261,21 @@ impl Hub {
     pub(crate) fn sweep(&self) {
         let mut inner = lock(&self.inner);
         let before = inner.outbox.len();
-        let mut targets: Vec<Target> = inner.pending.drain().map(|(_, t)| t).collect();
-        targets.extend(inner.dups.drain().flat_map(|(_, q)| q));
-        for target in targets {
-            let Target::Slot(id) = target else { continue };
-            let Some(r) = inner.slot(id).and_then(|s| s.receipt.clone()) else {
-                continue;
-            };
+        let mut open = Vec::new();
+        for (c, chunk) in inner.chunks.iter().enumerate() {
+            for (i, slot) in chunk.slots.iter().flatten().enumerate() {
+                if let (Some(r), false) = (&slot.receipt, matches!(slot.state, State::Done(_))) {
+                    open.push(((c as u32) * CHUNK + i as u32, r.clone()));
+                }
+            }
+        }
+        for (id, r) in open {
             let outcome = r.outcome().unwrap_or(Outcome::Shutdown { attempts: 0 });
             let ident = self
                 .report_all
                 .then_some((r.organization_id(), r.idempotency_key()));
             inner.settle(id, &outcome, ident);
         }
-        inner.early.clear();
         let wake = before == 0 && !inner.outbox.is_empty();
         drop(inner);
         if wake {
@@ -365,5 +292,91 @@ impl Hub {
         if let Some(n) = &*lock(&self.notify) {
             n.call(0, ThreadsafeFunctionCallMode::NonBlocking);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use auditwire::{Actor, Client, Config, Context, EmitOptions, Event, Target, Timestamp};
+
+    use super::*;
+
+    /// A client whose events fail at once (nothing listens on the port), reporting to `hub`.
+    fn client(hub: &Arc<Hub>) -> Client {
+        let h = hub.clone();
+        let config = Config::builder()
+            .api_key("sk_test_hub")
+            .base_url("http://127.0.0.1:9")
+            .max_retries(0)
+            .on_outcome(move |r| h.on_outcome(r))
+            .build()
+            .expect("valid config");
+        Client::try_new(config).expect("client starts")
+    }
+
+    fn emit(c: &Client) -> Receipt {
+        let mut e = Event::empty();
+        e.action = "user.signed_in".into();
+        e.occurred_at = Timestamp::now();
+        e.actor = Actor::new("user_1", "user");
+        e.targets = vec![Target::new("team_1", "team")];
+        e.context = Context::new("127.0.0.1");
+        c.emit("org_1", &e, EmitOptions::default())
+            .expect("valid event")
+    }
+
+    fn settled_ids(hub: &Hub) -> Vec<u32> {
+        hub.take().iter().map(|s| s.id).collect()
+    }
+
+    #[test]
+    fn the_hook_settles_a_tracked_event_through_its_tag() {
+        let hub = Arc::new(Hub::new(false));
+        let c = client(&hub);
+        let first = hub.new_chunk();
+        let r = emit(&c);
+        assert!(hub.track(first, r.clone(), 7));
+        // The receipt shows the outcome only after the hook has run.
+        assert!(r.wait(Duration::from_secs(10)).is_some());
+        assert_eq!(settled_ids(&hub), [7]);
+        assert!(!hub.track(first, r, 8), "a used slot is not free");
+    }
+
+    #[test]
+    fn an_event_settled_before_it_is_tracked_settles_at_once() {
+        let hub = Arc::new(Hub::new(false));
+        let c = client(&hub);
+        let first = hub.new_chunk();
+        let r = emit(&c);
+        assert!(r.wait(Duration::from_secs(10)).is_some());
+        assert!(
+            settled_ids(&hub).is_empty(),
+            "an untagged event has no slot"
+        );
+        assert!(hub.track(first + 1, r, 9));
+        assert_eq!(settled_ids(&hub), [9]);
+    }
+
+    #[test]
+    fn a_tag_from_a_released_chunk_names_nothing() {
+        let mut inner = Inner::default();
+        inner.chunks.push(Chunk {
+            generation: 1,
+            slots: Some((0..CHUNK).map(|_| Slot::vacant()).collect()),
+        });
+        let old = tag(1, 5);
+        assert_eq!(inner.tagged(old), Some(5));
+        // Released, then reused under the next generation.
+        let slots = inner.chunks[0].slots.take();
+        assert_eq!(inner.tagged(old), None);
+        inner.chunks[0] = Chunk {
+            generation: 2,
+            slots,
+        };
+        assert_eq!(inner.tagged(old), None);
+        assert_eq!(inner.tagged(tag(2, 5)), Some(5));
     }
 }

@@ -123,7 +123,7 @@ fn config(o: ClientOptions, hub: &Arc<Hub>) -> Result<Config> {
         b = b.legacy_endpoint(LegacyEndpoint::V1);
     }
     let h = hub.clone();
-    b = b.on_outcome(move |r| h.on_outcome(r.organization_id, r.idempotency_key, r.outcome));
+    b = b.on_outcome(move |r| h.on_outcome(r));
     b.build().map_err(|e| config_refused(&e))
 }
 

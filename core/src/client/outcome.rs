@@ -107,4 +107,7 @@ pub struct OutcomeReport<'a> {
     pub idempotency_key: &'a str,
     /// How it ended.
     pub outcome: &'a Outcome,
+    /// The tag given with [`Receipt::set_tag`](crate::Receipt::set_tag) before the event
+    /// settled, if any.
+    pub tag: Option<std::num::NonZeroU64>,
 }

@@ -1,5 +1,6 @@
 //! The receipt of an accepted event: a one-shot slot its worker fills with the outcome.
 
+use std::num::NonZeroU64;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -8,8 +9,14 @@ use super::outcome::Outcome;
 
 #[derive(Default)]
 struct State {
-    outcome: Option<Outcome>,
+    /// The outcome, stored before the `on_outcome` callback runs (boxed: most of an
+    /// event's queued life is without one).
+    outcome: Option<Box<Outcome>>,
+    /// The receipt shows the outcome (after the callback has run).
+    published: bool,
     waiters: u32,
+    /// Set by [`Receipt::set_tag`]; 0 for none.
+    tag: u64,
 }
 
 /// The shared slot with the event's identity; one allocation per event.
@@ -34,16 +41,42 @@ impl Slot {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Stores the outcome (the first one wins) and wakes waiters, if any.
-    pub(crate) fn complete(&self, outcome: Outcome) {
+    /// Stores the outcome (the first one wins) without showing it on the receipt yet;
+    /// returns the event's tag for the `on_outcome` callback.
+    pub(crate) fn settle(&self, outcome: &Outcome) -> Option<NonZeroU64> {
         let mut st = self.lock();
-        if st.outcome.is_some() {
+        if st.outcome.is_none() {
+            st.outcome = Some(Box::new(outcome.clone()));
+        }
+        NonZeroU64::new(st.tag)
+    }
+
+    /// Shows the stored outcome on the receipt and wakes waiters, if any.
+    pub(crate) fn publish(&self) {
+        let mut st = self.lock();
+        if st.published || st.outcome.is_none() {
             return;
         }
-        st.outcome = Some(outcome);
+        st.published = true;
         if st.waiters > 0 {
             self.done.notify_all();
         }
+    }
+
+    /// Stores and shows the outcome (the first one wins); for paths without a callback.
+    pub(crate) fn complete(&self, outcome: Outcome) {
+        {
+            let mut st = self.lock();
+            if st.outcome.is_none() {
+                st.outcome = Some(Box::new(outcome));
+            }
+        }
+        self.publish();
+    }
+
+    /// The outcome once the receipt shows it.
+    fn shown(st: &State) -> Option<&Outcome> {
+        st.outcome.as_deref().filter(|_| st.published)
     }
 }
 
@@ -79,12 +112,25 @@ impl Receipt {
 
     /// True once the event has an outcome.
     pub fn is_done(&self) -> bool {
-        self.slot.lock().outcome.is_some()
+        Slot::shown(&self.slot.lock()).is_some()
     }
 
     /// The outcome, if there is one yet.
     pub fn outcome(&self) -> Option<Outcome> {
-        self.slot.lock().outcome.clone()
+        Slot::shown(&self.slot.lock()).cloned()
+    }
+
+    /// Labels the event with `tag`, which the `on_outcome` callback then receives (a
+    /// binding's handle for the event); `Err` with the outcome if it has one already.
+    pub fn set_tag(&self, tag: NonZeroU64) -> Result<(), Outcome> {
+        let mut st = self.slot.lock();
+        match &st.outcome {
+            Some(outcome) => Err(Outcome::clone(outcome)),
+            None => {
+                st.tag = tag.get();
+                Ok(())
+            }
+        }
     }
 
     /// Waits up to `timeout` for the outcome; `None` if it has not come by then.
@@ -92,7 +138,7 @@ impl Receipt {
         let deadline = Instant::now().checked_add(timeout);
         let mut st = self.slot.lock();
         loop {
-            if let Some(o) = &st.outcome {
+            if let Some(o) = Slot::shown(&st) {
                 return Some(o.clone());
             }
             let left = match deadline {
@@ -132,5 +178,25 @@ mod tests {
         assert_eq!(t.join().unwrap(), Some(Outcome::Shutdown { attempts: 0 }));
         assert!(r.is_done());
         assert_eq!((r.idempotency_key(), r.organization_id()), ("k", "org_1"));
+    }
+
+    #[test]
+    fn a_tag_reaches_the_settler_unless_the_outcome_came_first() {
+        let tag = NonZeroU64::new(7).unwrap();
+        let slot = Slot::new(IdempotencyKey::custom("k"), "org_1");
+        let r = Receipt::new(slot.clone());
+        assert_eq!(r.set_tag(tag), Ok(()));
+        let delivered = Outcome::Shutdown { attempts: 1 };
+        assert_eq!(slot.settle(&delivered), Some(tag));
+        // Stored but not shown until published (the callback runs in between).
+        assert!(!r.is_done());
+        assert_eq!(r.set_tag(tag), Err(delivered.clone()));
+        slot.publish();
+        assert_eq!(r.outcome(), Some(delivered));
+
+        let late = Slot::new(IdempotencyKey::custom("k2"), "org_1");
+        let r = Receipt::new(late.clone());
+        assert_eq!(late.settle(&Outcome::Shutdown { attempts: 0 }), None);
+        assert_eq!(r.set_tag(tag), Err(Outcome::Shutdown { attempts: 0 }));
     }
 }

@@ -33,7 +33,7 @@ pub(crate) struct Shared {
 const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 impl Shared {
-    /// Records an event's final outcome: counters, log, callback, receipt, then the queue.
+    /// Records an event's final outcome: counters, log, callback, the queue, then the receipt.
     pub(crate) fn settle(&self, env: Envelope, outcome: Outcome) {
         let c = &self.counters;
         match &outcome {
@@ -66,18 +66,20 @@ impl Shared {
             Outcome::Shutdown { .. } if self.durable => {}
             Outcome::Shutdown { .. } => Counters::bump(&c.abandoned),
         }
+        let tag = env.slot.settle(&outcome);
         if let Some(cb) = &self.config.on_outcome {
             let report = OutcomeReport {
                 organization_id: &env.slot.organization_id,
                 idempotency_key: env.key(),
                 outcome: &outcome,
+                tag,
             };
             if catch_unwind(AssertUnwindSafe(|| cb(&report))).is_err() {
                 log::error!("auditwire: the on_outcome callback panicked; ignored");
             }
         }
         self.store.ack(&env, &outcome);
-        env.slot.complete(outcome);
+        env.slot.publish();
     }
 
     /// Settles events left behind at shutdown; they were never taken, so no `ack`.
@@ -88,15 +90,17 @@ impl Shared {
             if !self.durable {
                 Counters::bump(&self.counters.abandoned);
             }
+            let tag = env.slot.settle(&outcome);
             if let Some(cb) = &self.config.on_outcome {
                 let report = OutcomeReport {
                     organization_id: &env.slot.organization_id,
                     idempotency_key: env.key(),
                     outcome: &outcome,
+                    tag,
                 };
                 let _ = catch_unwind(AssertUnwindSafe(|| cb(&report)));
             }
-            env.slot.complete(outcome);
+            env.slot.publish();
         }
     }
 }
