@@ -127,6 +127,8 @@ class AuditLog {
 /** An audit-log client: validates at once, delivers in the background. */
 class AuditWire {
   #n;
+  /** The native `emitPacked` of this client (a bare function: the hot path). */
+  #emitPacked;
   #onOutcome;
   /** The chunk of native slots in use, its next free slot and its end. */
   #chunk = null;
@@ -145,6 +147,7 @@ class AuditWire {
     this.#onOutcome = typeof o.onOutcome === 'function' ? o.onOutcome : null;
     try {
       this.#n = new NativeClient(nativeOptions(apiKey, o), () => this._drain());
+      this.#emitPacked = this.#n.packedEmitter();
     } catch (e) {
       throw errors.fromNative(e);
     }
@@ -203,7 +206,7 @@ class AuditWire {
       return;
     }
     const packed = pack.body(organizationId, event);
-    if (packed !== undefined && this.#n.emitPacked(packed, key, slot, watch)) return;
+    if (packed !== undefined && this.#emitPacked(packed, key, slot, watch, pack.packed.at)) return;
     this.#n.emit(wire.body(organizationId, event), false, key, slot, watch);
   }
 

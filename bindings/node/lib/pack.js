@@ -6,21 +6,28 @@
 // `occurredAt`, and `undefined` for absent members. Anything else (null, other types,
 // unknown members) answers `undefined`: the JSON path decides, with its exact errors.
 //
-//   body    := str(organization_id) str(action) str(occurred_at) (str(version) | '-')
+//   body    := str(organization_id) str(action) at (str(version) | '-')
 //              party(actor) <count>'[' party* context metadata
+//   at      := str(occurred_at) | 'd' (a Date: its Unix milliseconds are in `packed.at`)
 //   party   := str(id) str(type) (str(name) | '-') metadata
 //   context := str(location) (str(user_agent) | '-')
 //   metadata:= '-' | <count>'{' (str(key) ('s' str | 'n' str | 't' | 'f'))*
-const { timestamp } = require('./wire.js');
-
 const proto = Object.prototype;
 
 function isPlain(v) {
   return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === proto;
 }
 
+/** The last packed event's Date as Unix milliseconds (NaN when it had none): passed
+ * beside the text, as a number costs less than its digits. */
+const packed = { at: NaN };
+
+// `<n>:` for the lengths most strings have.
+const PREFIX = Array.from({ length: 256 }, (_, n) => `${n}:`);
+
 function str(v) {
-  return `${v.length}:${v}`;
+  const n = v.length;
+  return n < 256 ? PREFIX[n] + v : `${n}:${v}`;
 }
 
 /** `metadata` packed, `-` when absent, or undefined. */
@@ -34,14 +41,14 @@ function metadata(m) {
     const v = m[k];
     switch (typeof v) {
       case 'string':
-        out += `${k.length}:${k}s${v.length}:${v}`;
+        out += `${str(k)}s${str(v)}`;
         break;
       case 'number':
         if (!Number.isFinite(v)) return undefined;
-        out += `${k.length}:${k}n${str(String(v))}`;
+        out += `${str(k)}n${str(String(v))}`;
         break;
       case 'boolean':
-        out += `${k.length}:${k}${v ? 't' : 'f'}`;
+        out += str(k) + (v ? 't' : 'f');
         break;
       default:
         return undefined;
@@ -79,7 +86,7 @@ function party(p) {
   if (name !== undefined && typeof name !== 'string') return undefined;
   const m = metadata(meta);
   if (m === undefined) return undefined;
-  return `${id.length}:${id}${type.length}:${type}${name === undefined ? '-' : str(name)}${m}`;
+  return str(id) + str(type) + (name === undefined ? '-' : str(name)) + m;
 }
 
 function context(c) {
@@ -147,13 +154,18 @@ function body(organizationId, e) {
     }
   }
   if (typeof action !== 'string' || !Array.isArray(targets)) return undefined;
+  let out = str(organizationId) + str(action);
+  packed.at = NaN;
   if (at instanceof Date) {
-    if (Number.isNaN(at.getTime())) return undefined;
-    at = timestamp(at);
-  } else if (typeof at !== 'string') {
+    const ms = at.getTime();
+    if (Number.isNaN(ms)) return undefined;
+    packed.at = ms;
+    out += 'd';
+  } else if (typeof at === 'string') {
+    out += str(at);
+  } else {
     return undefined;
   }
-  let out = str(organizationId) + str(action) + str(at);
   if (version === undefined) out += '-';
   else if (Number.isSafeInteger(version)) out += str(String(version));
   else return undefined;
@@ -171,4 +183,4 @@ function body(organizationId, e) {
   return out + c + m;
 }
 
-module.exports = { body };
+module.exports = { body, packed };

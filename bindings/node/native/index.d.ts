@@ -34,10 +34,12 @@ export declare class NativeClient {
    */
   emit(body: string, legacy: boolean, key: string | undefined | null, slot: number, watch: number): void
   /**
-   * Validates and queues a packed body (`lib/pack.js`) into slot `slot`, watched by
-   * promise `watch`; `false` (nothing queued) when the JSON path must decide.
+   * `emitPacked(packed, key, slot, watch, at)` bound to this client: validates and queues
+   * a packed body (`lib/pack.js`, with `at` the Unix milliseconds of its Date) into slot
+   * `slot`, watched by promise `watch`; `false` (nothing queued) when the JSON path must
+   * decide.
    */
-  emitPacked(packed: string, key: string | undefined | null, slot: number, watch: number): boolean
+  packedEmitter(): (packed: string, key: string | undefined | null, slot: number, watch: number, at: number) => boolean
   /** Allocates `CHUNK_SIZE` slots; they are freed when the returned object is collected. */
   newChunk(): NativeChunk
   /** The outcomes settled since the last call. */
@@ -123,10 +125,10 @@ export interface ClientOptions {
 }
 
 /**
- * The wire JSON of a packed body (`lib/pack.js`), as `emitPacked` would queue it; `null`
- * when the JSON path must decide.
+ * The wire JSON of a packed body (`lib/pack.js`, with `at` the Unix milliseconds of its
+ * Date), as `emitPacked` would queue it; `null` when the JSON path must decide.
  */
-export declare function packedBody(packed: string): string | null
+export declare function packedBody(packed: string, at: number): string | null
 
 /** A settled event for the promise `id` (0: reported to `onOutcome` only). */
 export interface Settled {

@@ -11,6 +11,7 @@ extern crate napi_derive;
 mod convert;
 mod hub;
 mod packed;
+mod packed_emitter;
 mod tasks;
 mod text;
 
@@ -27,6 +28,7 @@ use napi::Result;
 use convert::{api_error, config_error, config_refused, emit_error, validation_error};
 use convert::{Settled, StatsJs};
 use hub::{Hub, CHUNK};
+use packed_emitter::PackedEmitter;
 use tasks::{Call, CallTask, CloseTask, FlushTask};
 use text::Text;
 
@@ -278,29 +280,18 @@ impl NativeClient {
         self.track(slot, receipt, watch)
     }
 
-    /// Validates and queues a packed body (`lib/pack.js`) into slot `slot`, watched by
-    /// promise `watch`; `false` (nothing queued) when the JSON path must decide.
+    /// `emitPacked(packed, key, slot, watch, at)` bound to this client: validates and queues
+    /// a packed body (`lib/pack.js`, with `at` the Unix milliseconds of its Date) into slot
+    /// `slot`, watched by promise `watch`; `false` (nothing queued) when the JSON path must
+    /// decide.
     #[napi(
-        ts_args_type = "packed: string, key: string | undefined | null, slot: number, watch: number"
+        ts_return_type = "(packed: string, key: string | undefined | null, slot: number, watch: number, at: number) => boolean"
     )]
-    pub fn emit_packed(
-        &self,
-        packed: Text,
-        key: Option<String>,
-        slot: u32,
-        watch: u32,
-    ) -> Result<bool> {
-        let options = EmitOptions {
-            idempotency_key: key,
-        };
-        let emitted = packed::with_body(packed.bytes(), |org, event| {
-            self.client.emit(org, event, options)
-        });
-        let Some(emitted) = emitted else {
-            return Ok(false);
-        };
-        self.track(slot, emitted.map_err(|e| emit_error(&e))?, watch)?;
-        Ok(true)
+    pub fn packed_emitter(&self) -> PackedEmitter {
+        PackedEmitter {
+            client: self.client.clone(),
+            hub: self.hub.clone(),
+        }
     }
 
     /// Allocates `CHUNK_SIZE` slots; they are freed when the returned object is collected.
@@ -459,11 +450,11 @@ pub fn validate(body: Buffer, legacy: bool) -> Result<String> {
     }
 }
 
-/// The wire JSON of a packed body (`lib/pack.js`), as `emitPacked` would queue it; `null`
-/// when the JSON path must decide.
-#[napi(ts_args_type = "packed: string")]
-pub fn packed_body(packed: Text) -> Option<String> {
-    packed::with_body(packed.bytes(), |org, event| {
+/// The wire JSON of a packed body (`lib/pack.js`, with `at` the Unix milliseconds of its
+/// Date), as `emitPacked` would queue it; `null` when the JSON path must decide.
+#[napi(ts_args_type = "packed: string, at: number")]
+pub fn packed_body(packed: Text, at: f64) -> Option<String> {
+    packed::with_body(packed.bytes(), at, |org, event| {
         let body = CreateEventBody {
             organization_id: org.to_owned(),
             event: event.clone(),

@@ -30,8 +30,13 @@ fn empty_body() -> Body {
 }
 
 /// Reads packed `text` into the body `(organization_id, event)` and runs `emit` on it;
-/// `None` (without running it) when the JSON path must decide.
-pub(crate) fn with_body<R>(text: &[u8], emit: impl FnOnce(&str, &Event) -> R) -> Option<R> {
+/// `None` (without running it) when the JSON path must decide. `at` is the Unix
+/// milliseconds of a `Date` given for `occurred_at` (text `d`).
+pub(crate) fn with_body<R>(
+    text: &[u8],
+    at: f64,
+    emit: impl FnOnce(&str, &Event) -> R,
+) -> Option<R> {
     if text.len() > MAX_PACKED_BYTES {
         return None;
     }
@@ -46,7 +51,7 @@ pub(crate) fn with_body<R>(text: &[u8], emit: impl FnOnce(&str, &Event) -> R) ->
         .ok()
         .flatten()
         .unwrap_or_else(empty_body);
-    let filled = Reader::new(text, ascii).body(&mut body);
+    let filled = Reader::new(text, ascii, at).body(&mut body);
     let result = filled.map(|()| emit(&body.0, &body.1));
     let _ = SCRATCH.try_with(|cell| cell.set(Some(body)));
     result
@@ -58,14 +63,17 @@ struct Reader<'a> {
     pos: usize,
     /// Lengths count UTF-16 units; in ASCII text they are bytes.
     ascii: bool,
+    /// The Unix milliseconds of a `Date` for `occurred_at`.
+    at: f64,
 }
 
 impl<'a> Reader<'a> {
-    fn new(text: &'a str, ascii: bool) -> Self {
+    fn new(text: &'a str, ascii: bool, at: f64) -> Self {
         Reader {
             text,
             pos: 0,
             ascii,
+            at,
         }
     }
 
@@ -121,7 +129,7 @@ impl<'a> Reader<'a> {
     fn body(&mut self, (org, event): &mut Body) -> Option<()> {
         required_text(self.str()?, org)?;
         required_text(self.str()?, &mut event.action)?;
-        event.occurred_at = Timestamp::parse(self.str()?).ok()?;
+        event.occurred_at = self.timestamp()?;
         event.version = match self.optional_str()? {
             None => None,
             Some(v) => Some(v.parse::<i64>().ok().filter(|&n| n >= 1)?),
@@ -133,6 +141,19 @@ impl<'a> Reader<'a> {
         optional_text(self.optional_str()?, &mut event.context.user_agent);
         self.optional_metadata(&mut event.metadata)?;
         (self.pos == self.text.len()).then_some(())
+    }
+
+    /// `occurred_at`: a string, or `d` for the `Date` given beside the text.
+    fn timestamp(&mut self) -> Option<Timestamp> {
+        if !self.eat(b'd') {
+            return Timestamp::parse(self.str()?).ok();
+        }
+        // A Date's time is a whole number of milliseconds within ±8.64e15.
+        let at = self.at;
+        if !(at.fract() == 0.0 && at.abs() <= 8.64e15) {
+            return None;
+        }
+        Timestamp::from_unix_millis(at as i64).ok()
     }
 
     /// An actor's or a target's fields: id, type, name, metadata.
@@ -266,10 +287,14 @@ fn optional_text(text: Option<&str>, dst: &mut Option<String>) {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> Option<Body> {
-        with_body(text.as_bytes(), |org, event| {
+    fn read_at(text: &str, at: f64) -> Option<Body> {
+        with_body(text.as_bytes(), at, |org, event| {
             (org.to_owned(), event.clone())
         })
+    }
+
+    fn read(text: &str) -> Option<Body> {
+        read_at(text, f64::NAN)
     }
 
     const PLAIN: &str = "3:org14:user.signed_in24:2026-02-02T16:35:39.317Z1:1\
@@ -321,6 +346,19 @@ mod tests {
             PLAIN.replacen("Jon Smith", "Jon \u{FFFD}mith", 1),
         ] {
             assert!(read(&bad).is_none(), "{bad:?} was read");
+        }
+    }
+
+    #[test]
+    fn a_date_arrives_as_unix_milliseconds_beside_the_text() {
+        let text = "3:org1:ad-2:id1:t--0[1:x--";
+        let (_, e) = read_at(text, 1_770_050_139_317.0).expect("a Date's milliseconds are read");
+        assert_eq!(e.occurred_at.to_string(), "2026-02-02T16:35:39.317Z");
+        let (_, e) = read_at(text, -1.0).expect("before 1970");
+        assert_eq!(e.occurred_at.to_string(), "1969-12-31T23:59:59.999Z");
+        // Not a Date's time, or outside the years 0001-9999: the JSON path decides.
+        for bad in [f64::NAN, f64::INFINITY, 0.5, 8.64e15, -8.64e15] {
+            assert!(read_at(text, bad).is_none(), "{bad} was read");
         }
     }
 

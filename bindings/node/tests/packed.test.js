@@ -57,6 +57,9 @@ const VARIED = [
   seed({ version: true }),
   seed({ occurredAt: 'yesterday' }),
   seed({ occurredAt: new Date(NaN) }),
+  seed({ occurredAt: new Date(-1) }),
+  seed({ occurredAt: new Date(Date.UTC(10000, 0, 1)) }),
+  seed({ occurredAt: new Date('0001-01-01T00:00:00.000Z') }),
   seed({ context: {} }),
   seed({ action: 'lone \ud800 surrogate' }),
   seed({ action: 'a\ufffdb' }),
@@ -77,7 +80,7 @@ function viaJson(organizationId, event) {
 /** The packed path's wire text; null when it leaves the event to the JSON path. */
 function viaPacked(organizationId, event) {
   const packed = pack.body(organizationId, event);
-  return packed === undefined ? null : native.packedBody(packed);
+  return packed === undefined ? null : native.packedBody(packed, pack.packed.at);
 }
 
 test('the packed path gives the JSON path’s bytes, and leaves it every invalid event', () => {
@@ -92,7 +95,7 @@ test('the packed path gives the JSON path’s bytes, and leaves it every invalid
     }
   }
   // Every valid plain event above takes the packed path (the lone surrogate does not).
-  assert.equal(taken, 11);
+  assert.equal(taken, 13);
   assert.equal(viaPacked('', seed()), null);
   assert.equal(viaPacked(42, seed()), null);
 });
