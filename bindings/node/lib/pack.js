@@ -155,11 +155,10 @@ function body(organizationId, e) {
   }
   if (typeof action !== 'string' || !Array.isArray(targets)) return undefined;
   let out = str(organizationId) + str(action);
-  packed.at = NaN;
+  let ms = NaN;
   if (at instanceof Date) {
-    const ms = at.getTime();
+    ms = at.getTime();
     if (Number.isNaN(ms)) return undefined;
-    packed.at = ms;
     out += 'd';
   } else if (typeof at === 'string') {
     out += str(at);
@@ -180,6 +179,8 @@ function body(organizationId, e) {
   const c = context(ctx);
   const m = metadata(meta);
   if (c === undefined || m === undefined) return undefined;
+  // Set last: a getter run while packing may pack another event.
+  packed.at = ms;
   return out + c + m;
 }
 

@@ -104,8 +104,12 @@ unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mu
 
 unsafe extern "C" fn call(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // No panic may unwind into Node: one becomes a thrown Error.
-    let result = catch_unwind(AssertUnwindSafe(|| unsafe { run(env, info) }))
-        .unwrap_or_else(|_| Err(Error::from_reason("auditwire: internal error in emit")));
+    let result =
+        catch_unwind(AssertUnwindSafe(|| unsafe { run(env, info) })).unwrap_or_else(|_| {
+            Err(Error::from_reason(
+                "internal error in the auditwire addon (a Rust panic in emit)",
+            ))
+        });
     match result {
         Ok(value) => value,
         Err(e) => {

@@ -100,6 +100,23 @@ test('the packed path gives the JSON path’s bytes, and leaves it every invalid
   assert.equal(viaPacked(42, seed()), null);
 });
 
+test('a getter that packs another event meanwhile does not change the Date sent', () => {
+  const other = seed({ occurredAt: new Date('2001-01-01T00:00:00.000Z') });
+  const event = seed({
+    actor: {
+      type: 'user',
+      // Read after occurredAt is packed.
+      get id() {
+        pack.body(ORG, other);
+        return 'user_01GBNJC3MX9ZZJW1FSTF4C5938';
+      },
+    },
+  });
+  const got = viaPacked(ORG, event);
+  assert.notEqual(got, null);
+  assert.equal(got, viaJson(ORG, event));
+});
+
 test('the shared vectors that are plain objects take the packed path with the same bytes', () => {
   const file = path.join(process.env.AUDITWIRE_VECTORS, 'current.json');
   const cases = JSON.parse(fs.readFileSync(file, 'utf8')).cases.filter((c) => 'input' in c);
