@@ -15,7 +15,7 @@ use auditwire::{Outcome, OutcomeReport, Receipt};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 
-use crate::convert::Settled;
+use crate::convert::{config_error, Settled};
 
 /// Wakes the JavaScript drain; weak (never keeps the event loop alive).
 pub(crate) type Notify = ThreadsafeFunction<u32, (), u32, Status, false, true>;
@@ -167,20 +167,19 @@ impl Hub {
         inner.free_chunks.push(c as u32);
     }
 
-    /// Registers an accepted event in slot `id`, watched by promise `watch` (0: nobody).
-    /// False if the slot is not free.
-    pub(crate) fn track(&self, id: u32, receipt: Receipt, watch: u32) -> bool {
+    /// Registers an accepted event in slot `id`, watched by promise `watch` (0: nobody);
+    /// an error if the slot is not free.
+    pub(crate) fn track(&self, id: u32, receipt: Receipt, watch: u32) -> napi::Result<()> {
         let mut inner = lock(&self.inner);
         let before = inner.outbox.len();
-        let Some(generation) = inner
+        let generation = inner
             .chunks
             .get((id / CHUNK) as usize)
-            .map(|c| c.generation)
+            .map(|c| c.generation);
+        let (Some(generation), Some(slot)) =
+            (generation, inner.slot(id).filter(|s| s.receipt.is_none()))
         else {
-            return false;
-        };
-        let Some(slot) = inner.slot(id).filter(|s| s.receipt.is_none()) else {
-            return false;
+            return Err(config_error(format!("slot {id} is not free")));
         };
         // Tagged under the hub's lock: the hook, which takes it too, sees the slot filled.
         let settled = match receipt.set_tag(tag(generation, id)) {
@@ -205,7 +204,7 @@ impl Hub {
         if wake {
             self.wake();
         }
-        true
+        Ok(())
     }
 
     /// Makes promise `watch` wait for slot `id`; returns the outcome at once if there is one.
@@ -332,31 +331,34 @@ mod tests {
         hub.take().iter().map(|s| s.id).collect()
     }
 
-    #[test]
-    fn the_hook_settles_a_tracked_event_through_its_tag() {
+    /// A hub with one chunk (its first slot id) and a client that has emitted one event.
+    fn one_event() -> (Arc<Hub>, Client, u32, Receipt) {
         let hub = Arc::new(Hub::new(false));
         let c = client(&hub);
         let first = hub.new_chunk();
         let r = emit(&c);
-        assert!(hub.track(first, r.clone(), 7));
+        (hub, c, first, r)
+    }
+
+    #[test]
+    fn the_hook_settles_a_tracked_event_through_its_tag() {
+        let (hub, _c, first, r) = one_event();
+        assert!(hub.track(first, r.clone(), 7).is_ok());
         // The receipt shows the outcome only after the hook has run.
         assert!(r.wait(Duration::from_secs(10)).is_some());
         assert_eq!(settled_ids(&hub), [7]);
-        assert!(!hub.track(first, r, 8), "a used slot is not free");
+        assert!(hub.track(first, r, 8).is_err(), "a used slot is not free");
     }
 
     #[test]
     fn an_event_settled_before_it_is_tracked_settles_at_once() {
-        let hub = Arc::new(Hub::new(false));
-        let c = client(&hub);
-        let first = hub.new_chunk();
-        let r = emit(&c);
+        let (hub, _c, first, r) = one_event();
         assert!(r.wait(Duration::from_secs(10)).is_some());
         assert!(
             settled_ids(&hub).is_empty(),
             "an untagged event has no slot"
         );
-        assert!(hub.track(first + 1, r, 9));
+        assert!(hub.track(first + 1, r, 9).is_ok());
         assert_eq!(settled_ids(&hub), [9]);
     }
 

@@ -219,15 +219,6 @@ impl NativeClient {
         }
         .map_err(|e| emit_error(&e))
     }
-
-    /// Puts an accepted event's receipt into slot `slot`, watched by promise `watch`.
-    fn track(&self, slot: u32, receipt: auditwire::Receipt, watch: u32) -> Result<()> {
-        if self.hub.track(slot, receipt, watch) {
-            Ok(())
-        } else {
-            Err(config_error(format!("slot {slot} is not free")))
-        }
-    }
 }
 
 #[napi]
@@ -277,7 +268,7 @@ impl NativeClient {
         watch: u32,
     ) -> Result<()> {
         let receipt = self.accept(body.bytes(), legacy, key)?;
-        self.track(slot, receipt, watch)
+        self.hub.track(slot, receipt, watch)
     }
 
     /// `emitPacked(packed, key, slot, watch, at)` bound to this client: validates and queues

@@ -14,7 +14,7 @@ use auditwire::{Client, EmitOptions};
 use napi::bindgen_prelude::{FromNapiValue, ToNapiValue};
 use napi::{check_status, sys, Error, JsError, Result, Status};
 
-use crate::convert::{config_error, emit_error};
+use crate::convert::emit_error;
 use crate::hub::Hub;
 use crate::packed;
 use crate::text::Text;
@@ -45,11 +45,8 @@ impl PackedEmitter {
             return Ok(false);
         };
         let receipt = emitted.map_err(|e| emit_error(&e))?;
-        if self.hub.track(slot, receipt, watch) {
-            Ok(true)
-        } else {
-            Err(config_error(format!("slot {slot} is not free")))
-        }
+        self.hub.track(slot, receipt, watch)?;
+        Ok(true)
     }
 }
 
