@@ -25,6 +25,7 @@ mod retry;
 mod spool;
 mod sqlite_config;
 mod stats;
+mod thread_class;
 mod transport;
 mod wal_checkpoint;
 mod worker;

@@ -18,6 +18,7 @@ use super::outcome::{Outcome, OutcomeReport};
 use super::queue::{EventStore, Take};
 use super::retry::RetryPolicy;
 use super::stats::Counters;
+use super::thread_class;
 
 /// What the engine's threads share.
 pub(crate) struct Shared {
@@ -113,6 +114,7 @@ pub(crate) fn run(shared: Arc<Shared>, lanes: usize, ready: SyncSender<()>) {
 }
 
 fn drive(shared: &Arc<Shared>, lanes: usize, ready: SyncSender<()>) {
+    thread_class::yield_to_callers();
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
