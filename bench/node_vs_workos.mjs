@@ -98,8 +98,9 @@ const rows = [];
 const add = (mode, n, o, a) => rows.push({ mode, n, o, a });
 add('sequential await', SEQ, await sequential(official, SEQ), await sequential(ours, SEQ));
 for (const n of BATCHES) add('Promise.all batch', n, await batch(official, n), await batch(ours, n));
-// Three rounds, as for the idle figure: the median of each figure is reported (the
-// machine is shared, and one round can land on a busy moment).
+// Warmed up, then three rounds, as for the idle figure: the median of each figure is
+// reported (the machine is shared, and one round can land on a busy moment).
+await emits(ours, 10000);
 const emRounds = [];
 for (let round = 0; round < 3; round++) emRounds.push(await emits(ours, EMITS));
 const pick = (key) => median(emRounds.map((r) => r[key]));
