@@ -22,7 +22,7 @@ fn policies(prefix: &str) -> Vec<libc::c_int> {
 
 #[test]
 fn delivery_threads_are_batch_and_the_callers_thread_is_untouched() {
-    // Nothing listens on port 9: the threads start and retry, which is all this needs.
+    // No event is sent: the threads only need to start.
     let config = Config::builder()
         .api_key("sk_test_thread_class")
         .base_url("http://127.0.0.1:9")
