@@ -67,20 +67,27 @@ impl Shared {
             Outcome::Shutdown { .. } if self.durable => {}
             Outcome::Shutdown { .. } => Counters::bump(&c.abandoned),
         }
-        let tag = env.slot.settle(&outcome);
-        if let Some(cb) = &self.config.on_outcome {
-            let report = OutcomeReport {
-                organization_id: &env.slot.organization_id,
-                idempotency_key: env.key(),
-                outcome: &outcome,
-                tag,
-            };
-            if catch_unwind(AssertUnwindSafe(|| cb(&report))).is_err() {
-                log::error!("auditwire: the on_outcome callback panicked; ignored");
-            }
+        if !self.report(&env, &outcome) {
+            log::error!("auditwire: the on_outcome callback panicked; ignored");
         }
         self.store.ack(&env, &outcome);
         env.slot.publish();
+    }
+
+    /// Stores the outcome on the event's slot (not shown yet) and runs `on_outcome` with the
+    /// slot's tag; false if the callback panicked.
+    fn report(&self, env: &Envelope, outcome: &Outcome) -> bool {
+        let tag = env.slot.settle(outcome);
+        let Some(cb) = &self.config.on_outcome else {
+            return true;
+        };
+        let report = OutcomeReport {
+            organization_id: &env.slot.organization_id,
+            idempotency_key: env.key(),
+            outcome,
+            tag,
+        };
+        catch_unwind(AssertUnwindSafe(|| cb(&report))).is_ok()
     }
 
     /// Settles events left behind at shutdown; they were never taken, so no `ack`.
@@ -91,16 +98,8 @@ impl Shared {
             if !self.durable {
                 Counters::bump(&self.counters.abandoned);
             }
-            let tag = env.slot.settle(&outcome);
-            if let Some(cb) = &self.config.on_outcome {
-                let report = OutcomeReport {
-                    organization_id: &env.slot.organization_id,
-                    idempotency_key: env.key(),
-                    outcome: &outcome,
-                    tag,
-                };
-                let _ = catch_unwind(AssertUnwindSafe(|| cb(&report)));
-            }
+            // At shutdown a panicking callback is not logged.
+            let _ = self.report(&env, &outcome);
             env.slot.publish();
         }
     }
