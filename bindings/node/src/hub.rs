@@ -84,6 +84,35 @@ impl Inner {
         (chunk.generation == generation && chunk.slots.is_some()).then_some(id)
     }
 
+    /// Registers an accepted event in slot `id` (see [`Hub::track`]).
+    fn track(&mut self, id: u32, receipt: Receipt, watch: u32) -> napi::Result<()> {
+        let generation = self.chunks.get((id / CHUNK) as usize).map(|c| c.generation);
+        let (Some(generation), Some(slot)) =
+            (generation, self.slot(id).filter(|s| s.receipt.is_none()))
+        else {
+            return Err(config_error(format!("slot {id} is not free")));
+        };
+        // Tagged under the hub's lock: the hook, which takes it too, sees the slot filled.
+        let settled = match receipt.set_tag(tag(generation, id)) {
+            Ok(()) => {
+                slot.state = match watch {
+                    0 => State::Pending,
+                    w => State::Watched(w),
+                };
+                None
+            }
+            // Settled before it was tagged: the hook could not name the slot.
+            Err(outcome) => {
+                let settled = (watch != 0).then(|| Settled::new(watch, &outcome, None));
+                slot.state = State::Done(Box::new(outcome));
+                settled
+            }
+        };
+        slot.receipt = Some(receipt);
+        self.outbox.extend(settled);
+        Ok(())
+    }
+
     /// Stores the outcome of slot `id`; queues it for its promise and, with `ident`, for
     /// `onOutcome`.
     fn settle(&mut self, id: u32, outcome: &Outcome, ident: Option<(&str, &str)>) {
@@ -170,41 +199,7 @@ impl Hub {
     /// Registers an accepted event in slot `id`, watched by promise `watch` (0: nobody);
     /// an error if the slot is not free.
     pub(crate) fn track(&self, id: u32, receipt: Receipt, watch: u32) -> napi::Result<()> {
-        let mut inner = lock(&self.inner);
-        let before = inner.outbox.len();
-        let generation = inner
-            .chunks
-            .get((id / CHUNK) as usize)
-            .map(|c| c.generation);
-        let (Some(generation), Some(slot)) =
-            (generation, inner.slot(id).filter(|s| s.receipt.is_none()))
-        else {
-            return Err(config_error(format!("slot {id} is not free")));
-        };
-        // Tagged under the hub's lock: the hook, which takes it too, sees the slot filled.
-        let settled = match receipt.set_tag(tag(generation, id)) {
-            Ok(()) => {
-                slot.state = match watch {
-                    0 => State::Pending,
-                    w => State::Watched(w),
-                };
-                None
-            }
-            // Settled before it was tagged: the hook could not name the slot.
-            Err(outcome) => {
-                let settled = (watch != 0).then(|| Settled::new(watch, &outcome, None));
-                slot.state = State::Done(Box::new(outcome));
-                settled
-            }
-        };
-        slot.receipt = Some(receipt);
-        inner.outbox.extend(settled);
-        let wake = before == 0 && !inner.outbox.is_empty();
-        drop(inner);
-        if wake {
-            self.wake();
-        }
-        Ok(())
+        self.queueing(|inner| inner.track(id, receipt, watch))
     }
 
     /// Makes promise `watch` wait for slot `id`; returns the outcome at once if there is one.
@@ -237,9 +232,7 @@ impl Hub {
         let ident = self
             .report_all
             .then_some((report.organization_id, report.idempotency_key));
-        let mut inner = lock(&self.inner);
-        let before = inner.outbox.len();
-        match report.tag.and_then(|t| inner.tagged(t)) {
+        self.queueing(|inner| match report.tag.and_then(|t| inner.tagged(t)) {
             Some(id) => inner.settle(id, report.outcome, ident),
             // Untagged (settled before `track`, or adopted from a spool) or its chunk is
             // gone: only `onOutcome` hears of it.
@@ -248,18 +241,15 @@ impl Hub {
                     inner.outbox.push(Settled::new(0, report.outcome, ident));
                 }
             }
-        }
-        let wake = before == 0 && !inner.outbox.is_empty();
-        drop(inner);
-        if wake {
-            self.wake();
-        }
+        });
     }
 
     /// After shutdown: settles the events that the hook never saw (left in the spool).
     pub(crate) fn sweep(&self) {
-        let mut inner = lock(&self.inner);
-        let before = inner.outbox.len();
+        self.queueing(|inner| self.sweep_in(inner));
+    }
+
+    fn sweep_in(&self, inner: &mut Inner) {
         let mut open = Vec::new();
         for (c, chunk) in inner.chunks.iter().enumerate() {
             for (i, slot) in chunk.slots.iter().flatten().enumerate() {
@@ -275,11 +265,20 @@ impl Hub {
                 .then_some((r.organization_id(), r.idempotency_key()));
             inner.settle(id, &outcome, ident);
         }
+    }
+
+    /// Runs `f` under the lock, then wakes the JavaScript drain if `f` queued the first
+    /// outcome of a batch.
+    fn queueing<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let mut inner = lock(&self.inner);
+        let before = inner.outbox.len();
+        let result = f(&mut inner);
         let wake = before == 0 && !inner.outbox.is_empty();
         drop(inner);
         if wake {
             self.wake();
         }
+        result
     }
 
     /// Takes the queued outcomes.
