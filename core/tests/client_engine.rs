@@ -407,12 +407,25 @@ fn flush_shutdown_and_drop_are_bounded_while_the_server_hangs() {
         EmitError::Closed
     );
     assert_eq!(c.stats().refused_closed, 1);
-    // The three that never left the queue are settled as Shutdown.
-    let shut = receipts
-        .iter()
-        .filter(|r| matches!(r.outcome(), Some(Outcome::Shutdown { .. })))
-        .count();
-    assert_eq!(shut, 3);
+    // The three that never left the queue are lost; the two sent without an answer are in
+    // doubt, each with its key.
+    let named = |name: &str| {
+        receipts
+            .iter()
+            .filter(|r| r.outcome().is_some_and(|o| o.name() == name))
+            .count()
+    };
+    assert_eq!((named("lost"), named("in_doubt")), (3, 2));
+    for r in &receipts {
+        if let Some(Outcome::InDoubt {
+            idempotency_key, ..
+        }) = r.outcome()
+        {
+            assert_eq!(idempotency_key, r.idempotency_key());
+        }
+    }
+    let s = c.stats();
+    assert_eq!((s.lost, s.in_doubt, s.queued, s.in_flight), (3, 2, 0, 0));
     let c = client(
         config(&r.url)
             .workers(2)
@@ -458,4 +471,226 @@ fn the_key_never_shows_and_creation_does_no_io() {
     assert!(!text.contains(KEY) && text.contains("redacted"), "{text}");
     assert_eq!(c.stats().accepted, 0);
     assert_eq!(c.pid(), std::process::id());
+}
+
+/// Every `stats()` snapshot balances: each accepted event is in exactly one place.
+fn assert_balanced(s: &auditwire::Stats) {
+    assert_eq!(
+        s.accepted + s.adopted,
+        s.delivered
+            + s.rejected
+            + s.expired
+            + s.in_doubt
+            + s.lost
+            + s.spooled
+            + s.queued
+            + s.in_flight,
+        "{s:?}"
+    );
+}
+
+/// (idempotency key, outcome name) of each `on_outcome` call.
+type Calls = Arc<Mutex<Vec<(String, &'static str)>>>;
+
+fn recording(b: ConfigBuilder) -> (ConfigBuilder, Calls) {
+    let calls: Calls = Arc::default();
+    let c2 = calls.clone();
+    let b = b.on_outcome(move |rep| {
+        c2.lock()
+            .unwrap()
+            .push((rep.idempotency_key.to_owned(), rep.outcome.name()));
+    });
+    (b, calls)
+}
+
+#[test]
+fn no_callback_and_no_receipt_change_after_shutdown_returns() {
+    // Answers come 1.5 s after each request: well after the shutdown deadline.
+    let r = Responder::start(|_| {
+        std::thread::sleep(Duration::from_millis(1500));
+        created()
+    });
+    let (b, calls) = recording(
+        config(&r.url)
+            .workers(4)
+            .shutdown_timeout(Duration::from_millis(200)),
+    );
+    let c = client(b);
+    let receipts: Vec<_> = (0..4)
+        .map(|i| c.emit("org_1", &event(i), EmitOptions::default()).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let report = c.shutdown_report(Duration::from_millis(200));
+    assert_eq!(
+        (
+            report.in_doubt,
+            report.lost,
+            report.spooled,
+            report.remaining
+        ),
+        (4, 0, 0, 4)
+    );
+    let at_return = calls.lock().unwrap().clone();
+    let stats = c.stats();
+    assert_balanced(&stats);
+    assert_eq!((stats.in_doubt, stats.delivered), (4, 0), "{stats:?}");
+    let outcomes: Vec<_> = receipts.iter().map(|r| r.outcome()).collect();
+    for (r, o) in receipts.iter().zip(&outcomes) {
+        match o {
+            Some(Outcome::InDoubt {
+                idempotency_key, ..
+            }) => assert_eq!(idempotency_key, r.idempotency_key()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(at_return.len(), 4);
+    assert!(at_return.iter().all(|(_, name)| *name == "in_doubt"));
+    // The late answers arrive now: nothing may change.
+    std::thread::sleep(Duration::from_millis(1800));
+    assert_eq!(*calls.lock().unwrap(), at_return);
+    assert_eq!(c.stats(), stats);
+    let later: Vec<_> = receipts.iter().map(|r| r.outcome()).collect();
+    assert_eq!(later, outcomes);
+    drop(c);
+    assert_eq!(*calls.lock().unwrap(), at_return);
+}
+
+#[test]
+fn blocking_call_cut_by_shutdown_says_in_doubt() {
+    let r = Responder::start(|_| None);
+    let c = Arc::new(client(config(&r.url).workers(1)));
+    let c2 = c.clone();
+    let t = std::thread::spawn(move || {
+        c2.create_event("org_1", &event(1), EmitOptions::with_key("k-doubt"))
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    c.shutdown(Duration::from_millis(100));
+    let err = t.join().unwrap().unwrap_err();
+    assert!(
+        matches!(&err, CreateEventError::Shutdown(Outcome::InDoubt { idempotency_key, .. }) if idempotency_key == "k-doubt"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("k-doubt"), "{err}");
+}
+
+mod invariant {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Emit(usize),
+        Flush(u64),
+        Stats,
+        Sleep(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (1usize..12).prop_map(Op::Emit),
+            (0u64..80).prop_map(Op::Flush),
+            Just(Op::Stats),
+            (0u64..60).prop_map(Op::Sleep),
+        ]
+    }
+
+    /// A server that is slow, fails, or hangs, by a pattern fixed per case.
+    fn answer(n: usize, seed: u64) -> Option<String> {
+        match (n as u64).wrapping_mul(seed | 1).wrapping_add(seed >> 3) % 7 {
+            0 | 1 => created(),
+            2 => {
+                std::thread::sleep(Duration::from_millis(40));
+                created()
+            }
+            3 => Some(response(500, "", "{\"message\":\"boom\"}")),
+            4 => Some(response(400, "", "{\"message\":\"bad\"}")),
+            5 => {
+                std::thread::sleep(Duration::from_millis(150));
+                Some(response(503, "", ""))
+            }
+            _ => None,
+        }
+    }
+
+    fn spool_dir(tag: u64) -> std::path::PathBuf {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = std::env::temp_dir().join(format!(
+            "auditwire-invariant-{}-{tag}-{:?}",
+            std::process::id(),
+            Instant::now()
+        ));
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .unwrap();
+        dir
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+        #[test]
+        fn every_stats_snapshot_balances(
+            ops in proptest::collection::vec(op(), 1..10),
+            seed in any::<u64>(),
+            durable in any::<bool>(),
+            deadline in 0u64..150,
+        ) {
+            let r = Responder::start(move |n| answer(n, seed));
+            let dir = durable.then(|| spool_dir(seed));
+            let mut b = config(&r.url)
+                .workers(3)
+                .timeout(Duration::from_secs(2))
+                .max_retries(2);
+            if let Some(d) = &dir {
+                b = b.spool_dir(d);
+            }
+            let (b, calls) = recording(b);
+            let c = Client::try_new(b.build().unwrap()).unwrap();
+            let mut receipts = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Emit(n) => {
+                        for i in 0..n {
+                            receipts.push(c.emit("org_1", &event(i), EmitOptions::default()).unwrap());
+                        }
+                    }
+                    Op::Flush(ms) => {
+                        c.flush(Duration::from_millis(ms));
+                    }
+                    Op::Sleep(ms) => std::thread::sleep(Duration::from_millis(ms)),
+                    Op::Stats => {}
+                }
+                assert_balanced(&c.stats());
+            }
+            let report = c.shutdown_report(Duration::from_millis(deadline));
+            let s = c.stats();
+            assert_balanced(&s);
+            prop_assert_eq!((s.queued, s.in_flight), (0, 0));
+            prop_assert_eq!(report.remaining as u64, s.in_doubt + s.lost + s.spooled);
+            if durable {
+                prop_assert_eq!(s.lost, 0);
+            } else {
+                prop_assert_eq!(s.spooled, 0);
+            }
+            // Each accepted event: one receipt outcome, one callback, by the time shutdown returns.
+            let calls = calls.lock().unwrap().clone();
+            prop_assert_eq!(calls.len(), receipts.len());
+            let mut keys: Vec<_> = calls.iter().map(|(k, _)| k.clone()).collect();
+            keys.sort();
+            keys.dedup();
+            prop_assert_eq!(keys.len(), receipts.len());
+            for r in &receipts {
+                let o = r.outcome();
+                prop_assert!(o.is_some(), "a receipt without an outcome");
+                let name = o.unwrap().name();
+                let called = calls.iter().find(|(k, _)| k == r.idempotency_key()).map(|(_, n)| *n);
+                prop_assert_eq!(called, Some(name));
+            }
+            drop(c);
+            if let Some(d) = dir {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
 }

@@ -134,7 +134,7 @@ fn shutdown_keeps_undelivered_events_and_the_next_client_delivers_them() {
     let report = a.shutdown_report(Duration::from_millis(100));
     assert_eq!((report.spooled, report.lost, report.remaining), (50, 0, 50));
     let s = a.stats();
-    assert_eq!((s.spooled, s.abandoned), (50, 0), "{s:?}");
+    assert_eq!((s.spooled, s.lost, s.queued), (50, 0, 0), "{s:?}");
     drop(a);
     let status = auditwire::spool_status(&dir.0).unwrap();
     assert_eq!(status.pending(), 50);
@@ -326,4 +326,73 @@ fn spool_files_are_private() {
     }
     let text = format!("{:?}", c);
     assert!(!text.contains(KEY));
+}
+
+/// Accepts connections and reads requests, never answering.
+fn hanging_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn every_event_left_in_the_spool_gets_one_spooled_callback() {
+    let dir = Scratch::new("spooled-callbacks");
+    let calls: Arc<Mutex<Vec<(String, &'static str)>>> = Arc::default();
+    let c2 = calls.clone();
+    // Ten fit in memory; the other forty wait on disk only.
+    let a = Client::try_new(
+        builder(&dead_url(), &dir.0)
+            .queue_capacity(10)
+            .on_outcome(move |r| {
+                c2.lock()
+                    .unwrap()
+                    .push((r.idempotency_key.to_owned(), r.outcome.name()))
+            })
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let keys = emit_n(&a, 50);
+    let report = a.shutdown_report(Duration::from_millis(50));
+    assert_eq!((report.spooled, report.lost, report.in_doubt), (50, 0, 0));
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 50, "{calls:?}");
+    assert!(
+        calls.iter().all(|(_, name)| *name == "spooled"),
+        "{calls:?}"
+    );
+    let called: HashSet<String> = calls.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(called, keys.into_iter().collect::<HashSet<_>>());
+    let s = a.stats();
+    assert_eq!((s.spooled, s.queued, s.in_flight), (50, 0, 0), "{s:?}");
+}
+
+#[test]
+fn an_in_doubt_event_stays_in_the_spool_and_the_next_run_resends_its_key() {
+    let dir = Scratch::new("in-doubt");
+    let a = Client::try_new(builder(&hanging_server(), &dir.0).build().unwrap()).unwrap();
+    let receipt = a
+        .emit("org_1", &event(), EmitOptions::with_key("doubtful-1"))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let report = a.shutdown_report(Duration::from_millis(100));
+    assert_eq!((report.in_doubt, report.spooled, report.lost), (1, 0, 0));
+    assert_eq!(receipt.outcome().map(|o| o.name()), Some("in_doubt"));
+    drop(a);
+    assert_eq!(auditwire::spool_status(&dir.0).unwrap().pending(), 1);
+
+    let (url, seen) = accepting_server();
+    let b = Client::try_new(builder(&url, &dir.0).build().unwrap()).unwrap();
+    assert_eq!(b.flush(Duration::from_secs(10)), 0);
+    assert_eq!(*seen.lock().unwrap(), ["doubtful-1"]);
 }

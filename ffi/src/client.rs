@@ -423,7 +423,7 @@ pub unsafe extern "C" fn auditwire_client_stats(
             retried: s.retried,
             rejected: s.rejected,
             expired: s.expired,
-            abandoned: s.abandoned,
+            abandoned: s.lost,
             spooled: s.spooled,
             adopted: s.adopted,
             delivered_late: s.delivered_late,

@@ -201,7 +201,7 @@ impl From<CreateEventError> for Error {
             CreateEventError::Emit(e) => e.into(),
             CreateEventError::Api(_) => Error::new(auditwire_result::Rejected, text),
             CreateEventError::Expired { .. } => Error::new(auditwire_result::Expired, text),
-            CreateEventError::Shutdown => Error::new(auditwire_result::Abandoned, text),
+            CreateEventError::Shutdown(_) => Error::new(auditwire_result::Abandoned, text),
             _ => Error::new(auditwire_result::ApiError, text),
         }
     }

@@ -134,7 +134,7 @@ impl From<Stats> for StatsJs {
             retried: s.retried as f64,
             rejected: s.rejected as f64,
             expired: s.expired as f64,
-            abandoned: s.abandoned as f64,
+            abandoned: s.lost as f64,
             spooled: s.spooled as f64,
             adopted: s.adopted as f64,
             delivered_late: s.delivered_late as f64,

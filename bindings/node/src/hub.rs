@@ -259,7 +259,7 @@ impl Hub {
             }
         }
         for (id, r) in open {
-            let outcome = r.outcome().unwrap_or(Outcome::Shutdown { attempts: 0 });
+            let outcome = r.outcome().unwrap_or(Outcome::Lost { attempts: 0 });
             let ident = self
                 .report_all
                 .then_some((r.organization_id(), r.idempotency_key()));

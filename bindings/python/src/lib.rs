@@ -646,23 +646,7 @@ impl NativeClient {
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = py.allow_threads(|| self.client.stats());
         let d = PyDict::new(py);
-        for (k, v) in [
-            ("accepted", s.accepted),
-            ("queued", s.queued),
-            ("in_flight", s.in_flight),
-            ("delivered", s.delivered),
-            ("retried", s.retried),
-            ("rejected", s.rejected),
-            ("expired", s.expired),
-            ("abandoned", s.abandoned),
-            ("spooled", s.spooled),
-            ("adopted", s.adopted),
-            ("delivered_late", s.delivered_late),
-            ("refused_invalid", s.refused_invalid),
-            ("refused_queue_full", s.refused_queue_full),
-            ("refused_closed", s.refused_closed),
-            ("pending", s.pending()),
-        ] {
+        for (k, v) in s.fields().into_iter().chain([("pending", s.pending())]) {
             d.set_item(k, v)?;
         }
         Ok(d)

@@ -157,8 +157,9 @@ pub enum CreateEventError {
         /// Attempts made.
         attempts: u32,
     },
-    /// The client shut down before the event was delivered.
-    Shutdown,
+    /// The client shut down before the event was delivered: the outcome says whether it is
+    /// in doubt, lost or left in the spool.
+    Shutdown(super::outcome::Outcome),
 }
 
 impl CreateEventError {
@@ -184,9 +185,7 @@ impl fmt::Display for CreateEventError {
                 f,
                 "not delivered after {attempts} attempt(s), retry budget spent; last error: {last_error}"
             ),
-            CreateEventError::Shutdown => {
-                f.write_str("the client shut down before the event was delivered")
-            }
+            CreateEventError::Shutdown(outcome) => outcome.fmt(f),
         }
     }
 }
@@ -197,7 +196,7 @@ impl std::error::Error for CreateEventError {
             CreateEventError::Emit(e) => Some(e),
             CreateEventError::Api(e) => Some(e),
             CreateEventError::Expired { last_error, .. } => Some(last_error),
-            CreateEventError::Shutdown => None,
+            CreateEventError::Shutdown(_) => None,
         }
     }
 }

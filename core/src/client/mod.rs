@@ -16,6 +16,7 @@ mod delivery_http;
 mod envelope;
 mod errors;
 mod fork;
+mod gate;
 mod management;
 mod outcome;
 mod pause;
@@ -84,14 +85,39 @@ impl EmitOptions {
 }
 
 /// What shutdown left behind: undelivered events, and where they are.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ShutdownReport {
-    /// Accepted events without a final outcome (`spooled + lost`).
+    /// Accepted events not delivered nor refused by the API (`spooled + lost + in_doubt`).
     pub remaining: usize,
     /// Undelivered events kept in the disk spool: the next run delivers them.
     pub spooled: usize,
     /// Undelivered events lost (no spool).
     pub lost: usize,
+    /// Events sent without an answer before the deadline: the server may have stored them.
+    /// With a spool they stay on disk and the next run re-sends them under the same key.
+    pub in_doubt: usize,
+    /// The failure of the last failed delivery attempt, if any.
+    pub last_error: Option<String>,
+}
+
+impl ShutdownReport {
+    /// The one line a front door prints when events were not delivered at exit, e.g.
+    /// `auditwire: 12 event(s) not delivered at exit: 12 lost, 0 spooled, 0 in doubt — last
+    /// error: connection refused`; `None` when every event ended.
+    pub fn exit_message(&self) -> Option<String> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let mut line = format!(
+            "auditwire: {} event(s) not delivered at exit: {} lost, {} spooled, {} in doubt",
+            self.remaining, self.lost, self.spooled, self.in_doubt
+        );
+        if let Some(e) = &self.last_error {
+            line.push_str(" — last error: ");
+            line.push_str(e);
+        }
+        Some(line)
+    }
 }
 
 /// The running part of a client: shared state, workers and the management transport.
@@ -107,6 +133,10 @@ struct Engine {
 
 /// Longest a shutdown waits for the spool writer to commit what is queued.
 const SPOOL_CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// Longest a shutdown waits for cancelled workers to end (they end at once unless a
+/// callback or a disk write holds them); what is still in flight then is settled in doubt.
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 /// Longest a new client waits for its worker threads to set up.
 const WORKER_SET_UP_GRACE: Duration = Duration::from_secs(10);
@@ -151,22 +181,24 @@ impl Engine {
     }
 
     fn with_spool(config: &Arc<Config>, spool: Option<Arc<Spool>>, broken: Option<String>) -> Self {
-        let store = match &spool {
-            Some(sp) => {
-                MemoryQueue::with_spool(config.queue_capacity, config.queue_max_bytes, sp.clone())
-            }
-            None => MemoryQueue::new(config.queue_capacity, config.queue_max_bytes),
-        };
-        let counters = Counters::default();
+        let counters = Arc::new(Counters::default());
         if let Some(sp) = &spool {
             counters
                 .adopted
                 .store(sp.initial_pending() as u64, Ordering::Relaxed);
         }
+        let (capacity, max_bytes) = (config.queue_capacity, config.queue_max_bytes);
+        let store = match &spool {
+            Some(sp) => MemoryQueue::with_spool(capacity, max_bytes, sp.clone(), counters.clone()),
+            None => MemoryQueue::new(capacity, max_bytes, counters.clone()),
+        };
         let shared = Arc::new(Shared {
             config: config.clone(),
             store: Box::new(store),
             durable: spool.is_some(),
+            gate: Default::default(),
+            cancel: tokio::sync::watch::Sender::new(false),
+            last_error: Default::default(),
             counters,
             policy: RetryPolicy {
                 backoff: config.backoff,
@@ -213,47 +245,46 @@ impl Engine {
             .shut_down
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(report) = *done {
-            return report;
+        if let Some(report) = &*done {
+            return report.clone();
         }
-        let store = &self.shared.store;
+        let shared = &self.shared;
+        let store = &shared.store;
         store.close();
         store.wait_idle(deadline);
-        let (queued, _) = store.counts();
-        let (left, in_flight) = store.stop();
-        let remaining = queued + in_flight;
-        self.shared.abandon(left);
+        // Queued events are counted as spooled (or lost) now; their callbacks run here.
+        let stopped = store.stop();
+        // Requests still in flight are cancelled: those without an answer are in doubt.
+        shared.cancel.send_replace(true);
+        shared.report_stopped(stopped);
         let handles =
             std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
-        if store.wait_workers(handles.len(), deadline) {
+        if store.wait_workers(handles.len(), Instant::now() + CANCEL_GRACE) {
             for h in handles {
                 let _ = h.join();
             }
         }
-        // Otherwise the handles drop here: workers still in I/O are detached, and their
-        // request timeout ends them.
-        let report = match &self.spool {
-            None => ShutdownReport {
-                remaining,
-                spooled: 0,
-                lost: remaining,
-            },
-            Some(spool) => {
-                let close_by = deadline.max(Instant::now() + SPOOL_CLOSE_GRACE);
-                // On disk is the truth; if it cannot be read, what was pending is still there.
-                let spooled = spool.close(close_by).unwrap_or(remaining);
-                self.shared
-                    .counters
-                    .spooled
-                    .store(spooled as u64, Ordering::Relaxed);
-                ShutdownReport {
-                    remaining: spooled,
-                    spooled,
-                    lost: 0,
-                }
+        // A worker still held (by a callback or the disk) is detached: whatever it settles
+        // later changes no receipt, no counter and runs no callback.
+        shared.finish();
+        if let Some(spool) = &self.spool {
+            let close_by = deadline.max(Instant::now() + SPOOL_CLOSE_GRACE);
+            if spool.close(close_by).is_none() {
+                log::warn!("auditwire: the spool did not close in time; its rows stay on disk");
             }
+        }
+        let stats = store.stats();
+        let report = ShutdownReport {
+            remaining: stats.undelivered_at_shutdown() as usize,
+            spooled: stats.spooled as usize,
+            lost: stats.lost as usize,
+            in_doubt: stats.in_doubt as usize,
+            last_error: shared.last_error(),
         };
-        *done = Some(report);
+        if let Some(line) = report.exit_message() {
+            log::warn!("{line}");
+        }
+        *done = Some(report.clone());
         report
     }
 }
@@ -261,9 +292,13 @@ impl Engine {
 /// A thread-safe audit-log client: `emit` queues, workers deliver in the background.
 ///
 /// Creating a client does no network I/O. Dropping it shuts it down, waiting at most the
-/// configured `shutdown_timeout`; events still undelivered then are lost and counted as
-/// `abandoned` — unless the client has a spool (`spool_dir`): then they stay on disk, are
-/// counted as `spooled`, and the next client on that directory delivers them.
+/// configured `shutdown_timeout`. Then requests still in flight are cancelled and their
+/// events end `in_doubt` (the server may have stored them; re-send under the same key);
+/// events never sent, or answered with an error, end `lost` — unless the client has a spool
+/// (`spool_dir`): then they stay on disk as `spooled` (in-doubt ones too), and the next client
+/// on that directory delivers them under the same keys. Every event the client accepted gets
+/// exactly one `on_outcome` call; once shutdown returns, no callback runs and no receipt
+/// changes.
 ///
 /// **Fork.** The client records the process it runs in. After `fork()`, its next call in the
 /// child (any method) forgets the inherited workers and queue — the parent keeps and
@@ -535,11 +570,9 @@ impl Client {
         self.engine().shutdown(timeout)
     }
 
-    /// A snapshot of the counters.
+    /// A snapshot of the counters, taken at one instant (see [`Stats`] for its invariant).
     pub fn stats(&self) -> Stats {
-        let shared = &self.engine().shared;
-        let (queued, in_flight) = shared.store.counts();
-        shared.counters.snapshot(queued as u64, in_flight as u64)
+        self.engine().shared.store.stats()
     }
 
     fn key(&self, options: &EmitOptions, problems: &mut Vec<Problem>) -> IdempotencyKey {
@@ -581,10 +614,7 @@ impl Client {
         let slot = Slot::new(key, organization_id);
         let env = Envelope::new(body, endpoint, slot.clone());
         match engine.shared.store.push(env, self.config.overflow) {
-            Ok(()) => {
-                Counters::bump(&engine.shared.counters.accepted);
-                Ok(Receipt::new(slot))
-            }
+            Ok(()) => Ok(Receipt::new(slot)),
             Err((e, _)) => Err(self.refuse(engine, e)),
         }
     }
@@ -629,7 +659,9 @@ fn wait_outcome(receipt: &Receipt) -> Result<Outcome, CreateEventError> {
             last_error,
             attempts,
         }),
-        Outcome::Shutdown { .. } => Err(CreateEventError::Shutdown),
+        Outcome::InDoubt { .. } | Outcome::Lost { .. } | Outcome::Spooled { .. } => {
+            Err(CreateEventError::Shutdown(outcome))
+        }
     }
 }
 

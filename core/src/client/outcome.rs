@@ -30,9 +30,23 @@ pub enum Outcome {
         /// Attempts made.
         attempts: u32,
     },
-    /// The client shut down before the event was delivered: lost without a spool; with one it
-    /// stays on disk and the next client on that directory delivers it.
-    Shutdown {
+    /// Sent, but no answer came before the shutdown deadline: the server may have stored it.
+    /// Re-sending under the same idempotency key is safe (the server deduplicates); with a
+    /// spool the event stays on disk and the next run re-sends it under that key.
+    InDoubt {
+        /// The idempotency key the event was sent with.
+        idempotency_key: String,
+        /// Attempts made, the unanswered one included.
+        attempts: u32,
+    },
+    /// The client shut down before the event was delivered and there is no spool: lost.
+    Lost {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The client shut down before the event was delivered; it stays in the disk spool and
+    /// the next client on that directory delivers it.
+    Spooled {
         /// Attempts made.
         attempts: u32,
     },
@@ -50,7 +64,9 @@ impl Outcome {
             Outcome::Delivered { attempts, .. }
             | Outcome::Rejected { attempts, .. }
             | Outcome::Expired { attempts, .. }
-            | Outcome::Shutdown { attempts } => *attempts,
+            | Outcome::InDoubt { attempts, .. }
+            | Outcome::Lost { attempts }
+            | Outcome::Spooled { attempts } => *attempts,
         }
     }
 
@@ -63,13 +79,15 @@ impl Outcome {
         }
     }
 
-    /// A short name: `delivered`, `rejected`, `expired` or `shutdown`.
+    /// A short name: `delivered`, `rejected`, `expired`, `in_doubt`, `lost` or `spooled`.
     pub fn name(&self) -> &'static str {
         match self {
             Outcome::Delivered { .. } => "delivered",
             Outcome::Rejected { .. } => "rejected",
             Outcome::Expired { .. } => "expired",
-            Outcome::Shutdown { .. } => "shutdown",
+            Outcome::InDoubt { .. } => "in_doubt",
+            Outcome::Lost { .. } => "lost",
+            Outcome::Spooled { .. } => "spooled",
         }
     }
 }
@@ -90,9 +108,23 @@ impl fmt::Display for Outcome {
                 f,
                 "expired: retry budget spent after {attempts} attempt(s); last error: {last_error}"
             ),
-            Outcome::Shutdown { attempts } => write!(
+            Outcome::InDoubt {
+                idempotency_key,
+                attempts,
+            } => write!(
                 f,
-                "not delivered: the client shut down after {attempts} attempt(s)"
+                "in doubt: sent {attempts} time(s) with no answer before the client shut down; \
+                 the server may have stored it; re-send with idempotency key {idempotency_key:?} \
+                 to be safe"
+            ),
+            Outcome::Lost { attempts } => write!(
+                f,
+                "lost: the client shut down without a spool after {attempts} attempt(s)"
+            ),
+            Outcome::Spooled { attempts } => write!(
+                f,
+                "not delivered yet: left in the spool at shutdown after {attempts} attempt(s); \
+                 the next client on that spool directory delivers it"
             ),
         }
     }

@@ -15,6 +15,7 @@ use super::outcome::Outcome;
 use super::pause::PauseGate;
 use super::receipt::Slot;
 use super::spool::{now_ms, Spool};
+use super::stats::{Counters, Stats};
 
 /// Rows loaded from the spool per read.
 const LOAD_BATCH: usize = 512;
@@ -28,7 +29,8 @@ pub(crate) trait EventStore: Send + Sync {
     /// Registers a worker's wake-up: called with `false` when one event became ready, with
     /// `true` when every waiting sender should look again (timers, pauses, stop).
     fn subscribe(&self, wake: Waker);
-    /// A taken event has its final outcome (with a spool: delete it or dead-letter it).
+    /// A taken event has its final outcome (with a spool: delete it or dead-letter it); it is
+    /// counted unless shutdown settled it already (see [`EventStore::settle_in_flight`]).
     fn ack(&self, env: &Envelope, outcome: &Outcome);
     /// A taken event goes back to wait until `retry_at`; if the store has stopped it is
     /// returned instead, still in flight, for the caller to settle and `ack`.
@@ -39,10 +41,15 @@ pub(crate) trait EventStore: Send + Sync {
     fn wait_idle(&self, deadline: Instant) -> usize;
     /// Refuses further pushes (and wakes blocked callers).
     fn close(&self);
-    /// Makes workers stop; returns the queued events and the number still in flight.
-    fn stop(&self) -> (Vec<Envelope>, usize);
-    /// (queued, in flight).
-    fn counts(&self) -> (usize, usize);
+    /// Makes workers stop; counts every queued event (in memory or on disk) as spooled, or
+    /// lost without a spool, and returns those that have a receipt, to be reported.
+    fn stop(&self) -> Stopped;
+    /// Settles every event still in flight as in doubt (or as the outcome its worker stored
+    /// already) and counts it; a later `ack` of such an event changes nothing.
+    /// Returns each with its outcome and whether this call stored it (its callback is due).
+    fn settle_in_flight(&self) -> Vec<(Arc<Slot>, Outcome, bool)>;
+    /// The counters and the queue's counts, at one instant.
+    fn stats(&self) -> Stats;
     /// A worker thread ended.
     fn worker_exited(&self);
     /// Waits until `live` workers have exited or `deadline`; true if all did.
@@ -51,6 +58,15 @@ pub(crate) trait EventStore: Send + Sync {
 
 /// A worker's wake-up call (see [`EventStore::subscribe`]).
 pub(crate) type Waker = Arc<dyn Fn(bool) + Send + Sync>;
+
+/// What [`EventStore::stop`] left: queued events and receipts of events spilled to disk,
+/// each with the outcome it was counted under.
+pub(crate) struct Stopped {
+    /// Events that were in memory.
+    pub(crate) queued: Vec<(Envelope, Outcome)>,
+    /// Receipts of events that wait on disk only.
+    pub(crate) spilled: Vec<(Arc<Slot>, Outcome)>,
+}
 
 /// What [`EventStore::try_take`] found.
 pub(crate) enum Take {
@@ -120,6 +136,8 @@ struct State {
     resident: HashSet<i64>,
     /// Receipt slots of events spilled to disk, matched up when they are loaded.
     spilled_slots: HashMap<i64, Arc<Slot>>,
+    /// Events in flight, by slot address: slot, size, attempts with this one.
+    sending: HashMap<usize, (Arc<Slot>, usize, u32)>,
 }
 
 impl State {
@@ -136,10 +154,17 @@ pub(crate) struct MemoryQueue {
     max_events: usize,
     max_bytes: usize,
     spool: Option<Arc<Spool>>,
+    /// Those of [`Stats`]'s invariant change only under `state`'s lock.
+    counters: Arc<Counters>,
+}
+
+/// The key of an in-flight event in [`State::sending`].
+fn slot_key(slot: &Arc<Slot>) -> usize {
+    Arc::as_ptr(slot) as usize
 }
 
 impl MemoryQueue {
-    pub(crate) fn new(max_events: usize, max_bytes: usize) -> Self {
+    pub(crate) fn new(max_events: usize, max_bytes: usize, counters: Arc<Counters>) -> Self {
         MemoryQueue {
             state: Mutex::default(),
             room: Condvar::new(),
@@ -147,15 +172,21 @@ impl MemoryQueue {
             max_events,
             max_bytes,
             spool: None,
+            counters,
         }
     }
 
     /// A queue in front of a disk spool: every event is written to the spool before `push`
     /// returns; memory holds up to the bounds, the rest waits on disk.
-    pub(crate) fn with_spool(max_events: usize, max_bytes: usize, spool: Arc<Spool>) -> Self {
+    pub(crate) fn with_spool(
+        max_events: usize,
+        max_bytes: usize,
+        spool: Arc<Spool>,
+        counters: Arc<Counters>,
+    ) -> Self {
         let q = MemoryQueue {
             spool: Some(spool),
-            ..MemoryQueue::new(max_events, max_bytes)
+            ..MemoryQueue::new(max_events, max_bytes, counters)
         };
         let initial = q.spool.as_ref().map_or(0, |s| s.initial_pending());
         q.lock().disk_only = initial;
@@ -199,6 +230,8 @@ impl MemoryQueue {
         } else {
             st.spilling += 1;
         }
+        // Counted as accepted while it is counted as queued; taken back if the write fails.
+        Counters::bump(&self.counters.accepted);
         drop(st);
         let undo = |st: &mut State| {
             if resident {
@@ -210,8 +243,14 @@ impl MemoryQueue {
                 }
             }
         };
+        let unaccept = |st: &mut State| {
+            self.counters
+                .accepted
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            undo(st);
+        };
         if !spool.reserve(size) {
-            undo(&mut self.lock());
+            unaccept(&mut self.lock());
             let max_bytes = spool.max_bytes();
             return Err((EmitError::SpoolFull { max_bytes }, env));
         }
@@ -219,7 +258,7 @@ impl MemoryQueue {
             Ok(id) => id,
             Err(message) => {
                 spool.unreserve(size);
-                undo(&mut self.lock());
+                unaccept(&mut self.lock());
                 return Err((EmitError::Spool(message), env));
             }
         };
@@ -228,7 +267,9 @@ impl MemoryQueue {
         if st.stopping {
             // Written, so accepted; it stays on disk for the next run.
             undo(&mut st);
-            env.slot.complete(Outcome::Shutdown { attempts: 0 });
+            let outcome = Outcome::Spooled { attempts: 0 };
+            self.counters.outcome(&outcome);
+            env.slot.complete(outcome);
             return Ok(());
         }
         if resident {
@@ -256,6 +297,10 @@ impl MemoryQueue {
         let mut st = self.lock();
         st.loading = false;
         self.wake_all(&st);
+        if st.stopping {
+            // Counted as spooled by `stop`; the rows stay on disk.
+            return st;
+        }
         let rows = match rows {
             Ok(rows) => rows,
             Err(e) => {
@@ -318,6 +363,16 @@ impl MemoryQueue {
             }
         }
         st
+    }
+
+    /// (queued, in flight).
+    #[cfg(test)]
+    fn counts(&self) -> (usize, usize) {
+        let st = self.lock();
+        (
+            st.events - st.in_flight + st.disk_only + st.spilling,
+            st.in_flight,
+        )
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -409,6 +464,7 @@ impl EventStore for MemoryQueue {
         }
         st.events += 1;
         st.bytes += size;
+        Counters::bump(&self.counters.accepted);
         st.ready.push_back(env);
         self.wake_worker(&mut st);
         Ok(())
@@ -450,6 +506,8 @@ impl EventStore for MemoryQueue {
             };
             if let Some(env) = env {
                 st.in_flight += 1;
+                let entry = (env.slot.clone(), env.size(), env.attempts + 1);
+                st.sending.insert(slot_key(&env.slot), entry);
                 return Take::Event(env);
             }
             let mut at = st.delayed.peek().map(|d| d.at);
@@ -478,11 +536,16 @@ impl EventStore for MemoryQueue {
                     attempts,
                 } => spool.dead(id, "expired", *attempts, last_error),
                 // Stays on disk for the next run.
-                Outcome::Shutdown { .. } => {}
+                Outcome::InDoubt { .. } | Outcome::Lost { .. } | Outcome::Spooled { .. } => {}
             }
         }
         let mut st = self.lock();
+        if st.sending.remove(&slot_key(&env.slot)).is_none() {
+            // Settled by `settle_in_flight` already.
+            return;
+        }
         st.in_flight -= 1;
+        self.counters.outcome(outcome);
         if let Some(id) = env.spool_id {
             st.resident.remove(&id);
         }
@@ -499,6 +562,7 @@ impl EventStore for MemoryQueue {
             // Still in flight: the caller settles it and then acks.
             return Some(env);
         }
+        st.sending.remove(&slot_key(&env.slot));
         st.in_flight -= 1;
         st.seq += 1;
         let seq = st.seq;
@@ -535,35 +599,74 @@ impl EventStore for MemoryQueue {
         self.room.notify_all();
     }
 
-    fn stop(&self) -> (Vec<Envelope>, usize) {
+    fn stop(&self) -> Stopped {
         let mut st = self.lock();
         st.closed = true;
         st.stopping = true;
         let mut left: Vec<Envelope> = st.ready.drain(..).collect();
         left.extend(std::mem::take(&mut st.delayed).into_iter().map(|d| d.env));
-        for env in &left {
+        let durable = self.spool.is_some();
+        let at_stop = |attempts| {
+            if durable {
+                Outcome::Spooled { attempts }
+            } else {
+                Outcome::Lost { attempts }
+            }
+        };
+        let mut queued = Vec::with_capacity(left.len());
+        for env in left {
             st.events -= 1;
             st.bytes -= env.size();
             if let Some(id) = env.spool_id {
                 st.resident.remove(&id);
             }
+            let outcome = at_stop(env.attempts);
+            self.counters.outcome(&outcome);
+            queued.push((env, outcome));
         }
-        // Spilled events stay on disk; their receipts learn that now.
-        for (_, slot) in st.spilled_slots.drain() {
-            slot.complete(Outcome::Shutdown { attempts: 0 });
-        }
+        // Events on disk only (spilled by this client, or adopted and not loaded yet) stay
+        // there for the next run.
+        self.counters
+            .spooled
+            .fetch_add(st.disk_only as u64, std::sync::atomic::Ordering::Relaxed);
+        st.disk_only = 0;
+        let spilled = st
+            .spilled_slots
+            .drain()
+            .map(|(_, slot)| (slot, Outcome::Spooled { attempts: 0 }))
+            .collect();
         self.wake_all(&st);
         self.room.notify_all();
         self.idle.notify_all();
-        (left, st.in_flight)
+        Stopped { queued, spilled }
     }
 
-    fn counts(&self) -> (usize, usize) {
+    fn settle_in_flight(&self) -> Vec<(Arc<Slot>, Outcome, bool)> {
+        let mut st = self.lock();
+        let sending: Vec<_> = st.sending.drain().map(|(_, v)| v).collect();
+        let mut settled = Vec::with_capacity(sending.len());
+        for (slot, size, attempts) in sending {
+            let in_doubt = Outcome::InDoubt {
+                idempotency_key: slot.key.as_str().to_owned(),
+                attempts,
+            };
+            let (outcome, stored) = match slot.settle(&in_doubt) {
+                Ok(_) => (in_doubt, true),
+                // Its worker stored an outcome and has not counted it yet.
+                Err(earlier) => (earlier, false),
+            };
+            self.counters.outcome(&outcome);
+            st.in_flight -= 1;
+            self.finished(&mut st, size);
+            settled.push((slot, outcome, stored));
+        }
+        settled
+    }
+
+    fn stats(&self) -> Stats {
         let st = self.lock();
-        (
-            st.events - st.in_flight + st.disk_only + st.spilling,
-            st.in_flight,
-        )
+        let queued = st.events - st.in_flight + st.disk_only + st.spilling;
+        self.counters.snapshot(queued as u64, st.in_flight as u64)
     }
 
     fn worker_exited(&self) {
@@ -619,7 +722,7 @@ mod tests {
 
     #[test]
     fn reject_policy_bounds_events_and_bytes() {
-        let q = MemoryQueue::new(2, 2048);
+        let q = MemoryQueue::new(2, 2048, Arc::default());
         q.push(env(10), Overflow::Reject).unwrap();
         q.push(env(10), Overflow::Reject).unwrap();
         let (e, _) = q.push(env(10), Overflow::Reject).unwrap_err();
@@ -630,7 +733,7 @@ mod tests {
                 ..
             }
         ));
-        let q = MemoryQueue::new(100, 2048);
+        let q = MemoryQueue::new(100, 2048, Arc::default());
         q.push(env(1500), Overflow::Reject).unwrap();
         let (e, _) = q.push(env(1000), Overflow::Reject).unwrap_err();
         assert!(matches!(
@@ -653,7 +756,7 @@ mod tests {
 
     #[test]
     fn block_policy_waits_for_room_then_times_out() {
-        let q = Arc::new(MemoryQueue::new(1, 4096));
+        let q = Arc::new(MemoryQueue::new(1, 4096, Arc::default()));
         q.push(env(10), Overflow::Reject).unwrap();
         let t0 = Instant::now();
         let (e, _) = q
@@ -667,7 +770,7 @@ mod tests {
         let consumer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(30));
             let e = take(&q2).unwrap();
-            q2.ack(&e, &Outcome::Shutdown { attempts: 0 });
+            q2.ack(&e, &Outcome::Lost { attempts: 0 });
         });
         q.push(env(10), Overflow::Block(Duration::from_secs(10)))
             .unwrap();
@@ -677,7 +780,7 @@ mod tests {
 
     #[test]
     fn retries_wait_their_turn_and_pause_holds_everything() {
-        let q = MemoryQueue::new(10, 4096);
+        let q = MemoryQueue::new(10, 4096, Arc::default());
         q.push(env(1), Overflow::Reject).unwrap();
         let e = take(&q).unwrap();
         let t0 = Instant::now();
@@ -689,13 +792,13 @@ mod tests {
         let t1 = Instant::now();
         let e = take(&q).unwrap();
         assert!(t1.elapsed() >= Duration::from_millis(50));
-        q.ack(&e, &Outcome::Shutdown { attempts: 0 });
+        q.ack(&e, &Outcome::Lost { attempts: 0 });
         assert_eq!(q.wait_idle(Instant::now()), 0);
     }
 
     #[test]
     fn close_and_stop() {
-        let q = MemoryQueue::new(10, 4096);
+        let q = MemoryQueue::new(10, 4096, Arc::default());
         q.push(env(1), Overflow::Reject).unwrap();
         q.push(env(1), Overflow::Reject).unwrap();
         let taken = take(&q).unwrap();
@@ -707,12 +810,50 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(q.wait_idle(t0 + Duration::from_millis(30)), 2);
         assert!(t0.elapsed() >= Duration::from_millis(30));
-        let (left, in_flight) = q.stop();
-        assert_eq!((left.len(), in_flight), (1, 1));
+        let stopped = q.stop();
+        assert_eq!((stopped.queued.len(), q.counts()), (1, (0, 1)));
+        assert_eq!(q.stats().lost, 1);
         assert!(take(&q).is_none());
         let back = q.nack(taken, Instant::now()).unwrap();
         assert_eq!(q.wait_idle(Instant::now()), 1);
-        q.ack(&back, &Outcome::Shutdown { attempts: 0 });
+        q.ack(&back, &Outcome::Lost { attempts: 1 });
         assert_eq!(q.wait_idle(Instant::now()), 0);
+        let s = q.stats();
+        assert_eq!((s.accepted, s.lost, s.queued, s.in_flight), (2, 2, 0, 0));
+    }
+
+    #[test]
+    fn in_flight_events_are_settled_once_at_shutdown() {
+        let q = MemoryQueue::new(10, 4096, Arc::default());
+        q.push(env(1), Overflow::Reject).unwrap();
+        q.push(env(1), Overflow::Reject).unwrap();
+        let first = take(&q).unwrap();
+        let second = take(&q).unwrap();
+        // The second one's worker stored its outcome but has not acked yet.
+        let delivered = Outcome::Delivered {
+            status: 201,
+            request_id: None,
+            attempts: 1,
+        };
+        second.slot.settle(&delivered).unwrap();
+        q.stop();
+        let settled = q.settle_in_flight();
+        assert_eq!(settled.len(), 2);
+        let s = q.stats();
+        assert_eq!(
+            (s.in_doubt, s.delivered, s.in_flight, s.queued),
+            (1, 1, 0, 0)
+        );
+        // A late answer for a settled event changes nothing.
+        q.ack(&first, &delivered);
+        q.ack(&second, &delivered);
+        assert_eq!(q.stats(), s);
+        let in_doubt = settled
+            .iter()
+            .find(|(slot, ..)| Arc::ptr_eq(slot, &first.slot));
+        assert!(matches!(
+            in_doubt,
+            Some((_, Outcome::InDoubt { attempts: 1, .. }, true))
+        ));
     }
 }

@@ -41,14 +41,23 @@ impl Slot {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Stores the outcome (the first one wins) without showing it on the receipt yet;
-    /// returns the event's tag for the `on_outcome` callback.
-    pub(crate) fn settle(&self, outcome: &Outcome) -> Option<NonZeroU64> {
+    /// Stores the outcome without showing it on the receipt yet, unless one was stored
+    /// before: `Ok` with the event's tag for the `on_outcome` callback if this call stored
+    /// it, `Err` with the outcome stored earlier otherwise.
+    pub(crate) fn settle(&self, outcome: &Outcome) -> Result<Option<NonZeroU64>, Outcome> {
         let mut st = self.lock();
-        if st.outcome.is_none() {
-            st.outcome = Some(Box::new(outcome.clone()));
+        match &st.outcome {
+            Some(earlier) => Err(Outcome::clone(earlier)),
+            None => {
+                st.outcome = Some(Box::new(outcome.clone()));
+                Ok(NonZeroU64::new(st.tag))
+            }
         }
-        NonZeroU64::new(st.tag)
+    }
+
+    /// The tag given with [`Receipt::set_tag`], if any.
+    pub(crate) fn tag(&self) -> Option<NonZeroU64> {
+        NonZeroU64::new(self.lock().tag)
     }
 
     /// Shows the stored outcome on the receipt and wakes waiters, if any.
@@ -173,9 +182,9 @@ mod tests {
         let r2 = r.clone();
         let t = std::thread::spawn(move || r2.wait(Duration::from_secs(10)));
         std::thread::sleep(Duration::from_millis(20));
-        slot.complete(Outcome::Shutdown { attempts: 0 });
-        slot.complete(Outcome::Shutdown { attempts: 9 });
-        assert_eq!(t.join().unwrap(), Some(Outcome::Shutdown { attempts: 0 }));
+        slot.complete(Outcome::Lost { attempts: 0 });
+        slot.complete(Outcome::Lost { attempts: 9 });
+        assert_eq!(t.join().unwrap(), Some(Outcome::Lost { attempts: 0 }));
         assert!(r.is_done());
         assert_eq!((r.idempotency_key(), r.organization_id()), ("k", "org_1"));
     }
@@ -186,8 +195,12 @@ mod tests {
         let slot = Slot::new(IdempotencyKey::custom("k"), "org_1");
         let r = Receipt::new(slot.clone());
         assert_eq!(r.set_tag(tag), Ok(()));
-        let delivered = Outcome::Shutdown { attempts: 1 };
-        assert_eq!(slot.settle(&delivered), Some(tag));
+        let delivered = Outcome::Lost { attempts: 1 };
+        assert_eq!(slot.settle(&delivered), Ok(Some(tag)));
+        assert_eq!(
+            slot.settle(&Outcome::Lost { attempts: 2 }),
+            Err(delivered.clone())
+        );
         // Stored but not shown until published (the callback runs in between).
         assert!(!r.is_done());
         assert_eq!(r.set_tag(tag), Err(delivered.clone()));
@@ -196,7 +209,7 @@ mod tests {
 
         let late = Slot::new(IdempotencyKey::custom("k2"), "org_1");
         let r = Receipt::new(late.clone());
-        assert_eq!(late.settle(&Outcome::Shutdown { attempts: 0 }), None);
-        assert_eq!(r.set_tag(tag), Err(Outcome::Shutdown { attempts: 0 }));
+        assert_eq!(late.settle(&Outcome::Lost { attempts: 0 }), Ok(None));
+        assert_eq!(r.set_tag(tag), Err(Outcome::Lost { attempts: 0 }));
     }
 }

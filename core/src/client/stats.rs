@@ -2,12 +2,15 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// A snapshot of the client's counters.
+use super::outcome::Outcome;
+
+/// A snapshot of the client's counters, taken at one instant: in every snapshot
+/// `accepted + adopted = delivered + rejected + expired + in_doubt + lost + spooled + queued + in_flight`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Events accepted by `emit`.
     pub accepted: u64,
-    /// Events waiting in the queue (including those waiting to be retried).
+    /// Events waiting in the queue or the spool (including those waiting to be retried).
     pub queued: u64,
     /// Events being sent right now.
     pub in_flight: u64,
@@ -19,8 +22,10 @@ pub struct Stats {
     pub rejected: u64,
     /// Events whose retry budget ran out.
     pub expired: u64,
-    /// Events left undelivered at shutdown without a spool (lost).
-    pub abandoned: u64,
+    /// Events sent without an answer before the shutdown deadline: the server may have them.
+    pub in_doubt: u64,
+    /// Events left undelivered at shutdown without a spool.
+    pub lost: u64,
     /// Events left on disk at shutdown (spool): not lost, the next run delivers them.
     pub spooled: u64,
     /// Events taken over from the spool of a previous (dead) run.
@@ -36,15 +41,67 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Accepted events without an outcome yet.
+    /// The names of the counters, in the order of [`Stats::fields`].
+    pub const FIELD_NAMES: [&'static str; 15] = [
+        "accepted",
+        "queued",
+        "in_flight",
+        "delivered",
+        "retried",
+        "rejected",
+        "expired",
+        "in_doubt",
+        "lost",
+        "spooled",
+        "adopted",
+        "delivered_late",
+        "refused_invalid",
+        "refused_queue_full",
+        "refused_closed",
+    ];
+
+    /// Every counter with its name, for bindings that build a dictionary or an object.
+    pub fn fields(&self) -> [(&'static str, u64); 15] {
+        let v = [
+            self.accepted,
+            self.queued,
+            self.in_flight,
+            self.delivered,
+            self.retried,
+            self.rejected,
+            self.expired,
+            self.in_doubt,
+            self.lost,
+            self.spooled,
+            self.adopted,
+            self.delivered_late,
+            self.refused_invalid,
+            self.refused_queue_full,
+            self.refused_closed,
+        ];
+        std::array::from_fn(|i| (Self::FIELD_NAMES[i], v[i]))
+    }
+
+    /// Accepted events without an outcome yet (`queued + in_flight`).
     pub fn pending(&self) -> u64 {
         (self.accepted + self.adopted).saturating_sub(
-            self.delivered + self.rejected + self.expired + self.abandoned + self.spooled,
+            self.delivered
+                + self.rejected
+                + self.expired
+                + self.in_doubt
+                + self.lost
+                + self.spooled,
         )
+    }
+
+    /// Events that ended without being delivered or refused by the API: in doubt, lost or
+    /// left in the spool.
+    pub fn undelivered_at_shutdown(&self) -> u64 {
+        self.in_doubt + self.lost + self.spooled
     }
 }
 
-/// The live counters.
+/// The live counters. Those in the invariant of [`Stats`] change only under the queue's lock.
 #[derive(Default)]
 pub(crate) struct Counters {
     pub(crate) accepted: AtomicU64,
@@ -52,7 +109,8 @@ pub(crate) struct Counters {
     pub(crate) retried: AtomicU64,
     pub(crate) rejected: AtomicU64,
     pub(crate) expired: AtomicU64,
-    pub(crate) abandoned: AtomicU64,
+    pub(crate) in_doubt: AtomicU64,
+    pub(crate) lost: AtomicU64,
     pub(crate) spooled: AtomicU64,
     pub(crate) adopted: AtomicU64,
     pub(crate) delivered_late: AtomicU64,
@@ -66,6 +124,18 @@ impl Counters {
         counter.fetch_add(1, Relaxed);
     }
 
+    /// Counts an event's final outcome.
+    pub(crate) fn outcome(&self, outcome: &Outcome) {
+        Counters::bump(match outcome {
+            Outcome::Delivered { .. } => &self.delivered,
+            Outcome::Rejected { .. } => &self.rejected,
+            Outcome::Expired { .. } => &self.expired,
+            Outcome::InDoubt { .. } => &self.in_doubt,
+            Outcome::Lost { .. } => &self.lost,
+            Outcome::Spooled { .. } => &self.spooled,
+        });
+    }
+
     pub(crate) fn snapshot(&self, queued: u64, in_flight: u64) -> Stats {
         Stats {
             accepted: self.accepted.load(Relaxed),
@@ -75,7 +145,8 @@ impl Counters {
             retried: self.retried.load(Relaxed),
             rejected: self.rejected.load(Relaxed),
             expired: self.expired.load(Relaxed),
-            abandoned: self.abandoned.load(Relaxed),
+            in_doubt: self.in_doubt.load(Relaxed),
+            lost: self.lost.load(Relaxed),
             spooled: self.spooled.load(Relaxed),
             adopted: self.adopted.load(Relaxed),
             delivered_late: self.delivered_late.load(Relaxed),

@@ -3,19 +3,21 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::SyncSender;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 use super::api_error::ApiError;
 use super::config::Config;
 use super::delivery_http::{Connection, Endpoint};
 use super::envelope::Envelope;
+use super::gate::Gate;
 use super::outcome::{Outcome, OutcomeReport};
-use super::queue::{EventStore, Take};
+use super::queue::{EventStore, Stopped, Take};
+use super::receipt::Slot;
 use super::retry::RetryPolicy;
 use super::stats::Counters;
 use super::thread_class;
@@ -24,28 +26,34 @@ use super::thread_class;
 pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
     pub(crate) store: Box<dyn EventStore>,
-    pub(crate) counters: Counters,
+    pub(crate) counters: Arc<Counters>,
     pub(crate) policy: RetryPolicy,
     /// Events live in a disk spool: undelivered ones at shutdown are kept, not lost.
     pub(crate) durable: bool,
+    /// Closed at shutdown: no `on_outcome` callback after that.
+    pub(crate) gate: Gate,
+    /// Set at the shutdown deadline: requests in flight are cancelled.
+    pub(crate) cancel: watch::Sender<bool>,
+    /// The last failure of a delivery attempt, for the report at exit.
+    pub(crate) last_error: Mutex<Option<String>>,
 }
 
 /// The API's idempotency window: events delivered later than this are counted.
 const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 impl Shared {
-    /// Records an event's final outcome: counters, log, callback, the queue, then the receipt.
+    /// Records an event's final outcome: log, receipt and callback, the queue (which counts
+    /// it), then shows it on the receipt. An event that shutdown settled already is left as
+    /// it is (the queue still deletes it from the spool once delivered).
     pub(crate) fn settle(&self, env: Envelope, outcome: Outcome) {
-        let c = &self.counters;
         match &outcome {
             Outcome::Delivered { .. } => {
-                Counters::bump(&c.delivered);
                 if super::spool::now_ms() - env.accepted_ms > IDEMPOTENCY_WINDOW_MS {
-                    Counters::bump(&c.delivered_late);
+                    Counters::bump(&self.counters.delivered_late);
                 }
             }
             Outcome::Rejected { error, attempts } => {
-                Counters::bump(&c.rejected);
+                self.note_error(error);
                 log::warn!(
                     "auditwire: event {} for organization {} rejected after {attempts} attempt(s): {error}",
                     env.key(),
@@ -56,52 +64,86 @@ impl Shared {
                 last_error,
                 attempts,
             } => {
-                Counters::bump(&c.expired);
                 log::warn!(
                     "auditwire: event {} for organization {} expired after {attempts} attempt(s); last error: {last_error}",
                     env.key(),
                     env.slot.organization_id
                 );
             }
-            // With a spool the event stays on disk; the engine counts it as spooled.
-            Outcome::Shutdown { .. } if self.durable => {}
-            Outcome::Shutdown { .. } => Counters::bump(&c.abandoned),
+            Outcome::InDoubt { .. } | Outcome::Lost { .. } | Outcome::Spooled { .. } => {}
         }
-        if !self.report(&env, &outcome) {
-            log::error!("auditwire: the on_outcome callback panicked; ignored");
+        if let Ok(tag) = env.slot.settle(&outcome) {
+            if !self.report(&env.slot, tag, &outcome) {
+                log::error!("auditwire: the on_outcome callback panicked; ignored");
+            }
         }
         self.store.ack(&env, &outcome);
         env.slot.publish();
     }
 
-    /// Stores the outcome on the event's slot (not shown yet) and runs `on_outcome` with the
-    /// slot's tag; false if the callback panicked.
-    fn report(&self, env: &Envelope, outcome: &Outcome) -> bool {
-        let tag = env.slot.settle(outcome);
+    /// Runs `on_outcome` for a settled event unless shutdown is over; false if it panicked.
+    fn report(&self, slot: &Slot, tag: Option<std::num::NonZeroU64>, outcome: &Outcome) -> bool {
         let Some(cb) = &self.config.on_outcome else {
             return true;
         };
         let report = OutcomeReport {
-            organization_id: &env.slot.organization_id,
-            idempotency_key: env.key(),
+            organization_id: &slot.organization_id,
+            idempotency_key: slot.key.as_str(),
             outcome,
             tag,
         };
-        catch_unwind(AssertUnwindSafe(|| cb(&report))).is_ok()
+        let mut completed = true;
+        self.gate.run(|| {
+            completed = catch_unwind(AssertUnwindSafe(|| cb(&report))).is_ok();
+        });
+        completed
     }
 
-    /// Settles events left behind at shutdown; they were never taken, so no `ack`.
-    pub(crate) fn abandon(&self, envs: Vec<Envelope>) {
-        for env in envs {
-            let attempts = env.attempts;
-            let outcome = Outcome::Shutdown { attempts };
-            if !self.durable {
-                Counters::bump(&self.counters.abandoned);
-            }
+    /// Reports the events that `stop` counted as spooled or lost; they were never taken, so
+    /// no `ack`.
+    pub(crate) fn report_stopped(&self, stopped: Stopped) {
+        let slots = stopped
+            .queued
+            .into_iter()
+            .map(|(env, outcome)| (env.slot, outcome))
+            .chain(stopped.spilled);
+        for (slot, outcome) in slots {
             // At shutdown a panicking callback is not logged.
-            let _ = self.report(&env, &outcome);
-            env.slot.publish();
+            if let Ok(tag) = slot.settle(&outcome) {
+                let _ = self.report(&slot, tag, &outcome);
+            }
+            slot.publish();
         }
+    }
+
+    /// Settles what is still in flight once the workers were cancelled, then closes the
+    /// gate: after this, no callback runs and no receipt changes.
+    pub(crate) fn finish(&self) {
+        for (slot, outcome, stored) in self.store.settle_in_flight() {
+            // The callback of an outcome its worker stored runs on that worker.
+            if stored {
+                let _ = self.report(&slot, slot.tag(), &outcome);
+            }
+            slot.publish();
+        }
+        self.gate.close();
+    }
+
+    /// Remembers the failure of an attempt, for the report at exit.
+    fn note_error(&self, error: &ApiError) {
+        let text = error.to_string();
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(text);
+    }
+
+    /// The failure of the last failed attempt, if any.
+    pub(crate) fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -178,9 +220,23 @@ async fn next(shared: &Shared, notify: &Notify) -> Option<Envelope> {
 /// One sender: takes due events, sends them over its connection, settles or reschedules.
 async fn send_loop(shared: Arc<Shared>, notify: Arc<Notify>, mut conn: Connection) {
     let mut rng = SmallRng::from_rng(&mut rand::rng());
+    let mut cancelled = shared.cancel.subscribe();
     while let Some(mut env) = next(&shared, &notify).await {
         env.attempts += 1;
-        match conn.send(&env).await {
+        let sent = tokio::select! {
+            biased;
+            sent = conn.send(&env) => sent,
+            _ = cancelled.wait_for(|c| *c) => {
+                // The request is dropped unanswered: the server may have stored the event.
+                let outcome = Outcome::InDoubt {
+                    idempotency_key: env.key().to_owned(),
+                    attempts: env.attempts,
+                };
+                shared.settle(env, outcome);
+                continue;
+            }
+        };
+        match sent {
             Ok(reply) if reply.is_success() => {
                 let outcome = Outcome::Delivered {
                     status: reply.status,
@@ -205,6 +261,7 @@ async fn send_loop(shared: Arc<Shared>, notify: Arc<Notify>, mut conn: Connectio
 
 /// Schedules another attempt, or settles the event as expired when its budget is spent.
 fn retry(shared: &Shared, env: Envelope, error: ApiError, rng: &mut SmallRng) {
+    shared.note_error(&error);
     let now = Instant::now();
     let wait = shared.policy.wait(env.attempts, error.retry_after, rng);
     if error.status == Some(429) {
@@ -226,8 +283,14 @@ fn retry(shared: &Shared, env: Envelope, error: ApiError, rng: &mut SmallRng) {
                 wait
             );
             if let Some(env) = shared.store.nack(env, at) {
+                // Answered, so not in doubt: it stays queued (spool) or is lost.
                 let attempts = env.attempts;
-                shared.settle(env, Outcome::Shutdown { attempts });
+                let outcome = if shared.durable {
+                    Outcome::Spooled { attempts }
+                } else {
+                    Outcome::Lost { attempts }
+                };
+                shared.settle(env, outcome);
             }
         }
         None => {
