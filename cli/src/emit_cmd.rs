@@ -174,16 +174,22 @@ pub fn run(args: EmitArgs) -> ExitCode {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    // In-flight requests are cancelled now: their events are in doubt (re-sent from the
+    // spool under the same key by the next run, if there is one).
     let report = client.shutdown_report(Duration::ZERO);
     let s = client.stats();
+    if let Some(line) = report.exit_message() {
+        eprintln!("{line}");
+    }
     let summary = serde_json::json!({
         "accepted": s.accepted,
         "delivered": s.delivered,
         "rejected": s.rejected,
         "expired": s.expired,
-        "remaining": remaining,
+        "remaining": report.remaining,
         "spooled": report.spooled,
         "lost": report.lost,
+        "in_doubt": report.in_doubt,
         "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         "invalid": invalid,
         "refused": other_refusals,

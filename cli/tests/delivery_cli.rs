@@ -205,3 +205,29 @@ fn export_writes_the_csv_of_matching_events() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create the export"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn emit_cut_by_its_flush_timeout_reports_in_doubt_and_lost_events() {
+    // Each request takes 3 s; the command waits 0.5 s.
+    let server = TestServer::start(&["--latency-ms", "3000"]);
+    let input: String = (0..10).map(|n| line("org_doubt", n) + "\n").collect();
+    let out = run(
+        &["emit", "--workers", "2", "--flush-timeout", "0.5"],
+        &input,
+        &server.base_url(),
+    );
+    assert!(!out.status.success());
+    let s = summary(&out);
+    assert_eq!(
+        (&s["in_doubt"], &s["lost"], &s["spooled"], &s["remaining"]),
+        (&2.into(), &8.into(), &0.into(), &10.into()),
+        "{s}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "auditwire: 10 event(s) not delivered at exit: 8 lost, 0 spooled, 2 in doubt"
+        ),
+        "{stderr}"
+    );
+}
