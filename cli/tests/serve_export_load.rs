@@ -168,16 +168,38 @@ fn sample_one_export(s: &TestServer, sampler: &mut Sampler, out: &mut Vec<Durati
     }
 }
 
+/// Stores `n` events of `ORG` through the API, with `auditwire emit` (8 workers).
+fn seed_through_the_api(s: &TestServer, n: usize) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_auditwire"))
+        .args(["emit", "--workers", "8", "--flush-timeout", "120"])
+        .env("WORKOS_API_KEY", KEY)
+        .env("WORKOS_BASE_URL", s.base_url())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for i in 0..n {
+            let line = event_body(
+                ORG,
+                "user.signed_in",
+                (&format!("user_{i}"), &format!("User {i}")),
+                "team",
+                "2026-03-01T00:00:00.000Z",
+            );
+            writeln!(input, "{line}").unwrap();
+        }
+    });
+    writer.join().unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
-fn a_large_export_does_not_stall_other_requests() {
-    const EVENTS: usize = 30_000;
-    const ROUNDS: usize = 3;
-    const IDLE_PER_ROUND: usize = 150;
-    // Latency the machine adds when the export's thread takes one of its cores, whatever the
-    // server does: a request thread may wait a scheduler period (several ms, more when the
-    // shared 2-core test machine runs other builds). The bug this guards against held the
-    // database for the whole build: 70-110 ms on this store, far above it.
-    const FLOOR: Duration = Duration::from_millis(20);
+fn a_large_export_does_not_stall_requests_on_a_file_database() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = std::env::temp_dir().join(format!("auditwire-export-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -186,6 +208,39 @@ fn a_large_export_does_not_stall_other_requests() {
     TestServer::start(&["--db", db_arg]).stop();
     seed(&db, EVENTS);
     let s = TestServer::start(&["--db", db_arg, "--export-delay-ms", "0"]);
+    let csv = exports_do_not_stall(&s);
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert!(lines[1].starts_with(&format!("audit_log_event_{:026},", 0)));
+    let last = format!("audit_log_event_{:026},", EVENTS - 1);
+    assert!(lines[EVENTS].starts_with(&last), "{}", lines[EVENTS]);
+    s.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_large_export_does_not_stall_requests_in_memory() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let s = TestServer::start(&["--export-delay-ms", "0"]);
+    seed_through_the_api(&s, EVENTS);
+    exports_do_not_stall(&s);
+}
+
+/// Events in the store of the stall tests.
+const EVENTS: usize = 30_000;
+
+/// The stall tests run one at a time: each would load the machine the other measures.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Compares the p99 of small requests while exports of every event build with their p99
+/// idle; returns the CSV of the last export.
+fn exports_do_not_stall(s: &TestServer) -> String {
+    const ROUNDS: usize = 3;
+    const IDLE_PER_ROUND: usize = 200;
+    // Latency the machine adds when the export's thread takes one of its two cores, whatever
+    // the server does: a request may wait for a thread preempted by other processes (on the
+    // shared 2-core test machine, at load 14, 30-50 ms at p99 with the fix). The bug this
+    // guards against held the database for the whole build: p99 80-150 ms on this store.
+    const FLOOR: Duration = Duration::from_millis(30);
     assert_eq!(s.stats()["events_stored"], EVENTS as u64);
 
     let mut sampler = Sampler::new(format!("{}/audit_logs/actions", s.base_url()));
@@ -202,7 +257,7 @@ fn a_large_export_does_not_stall_other_requests() {
         let before = during.len();
         while during.len() - before < IDLE_PER_ROUND {
             assert!(started.elapsed() < Duration::from_secs(90), "too slow");
-            url = sample_one_export(&s, &mut sampler, &mut during);
+            url = sample_one_export(s, &mut sampler, &mut during);
         }
     }
     let (idle_p99, during_p99) = (p99(&mut idle), p99(&mut during));
@@ -219,13 +274,8 @@ fn a_large_export_does_not_stall_other_requests() {
         during_p99 < bound,
         "p99 {during_p99:?} while exporting, {idle_p99:?} idle"
     );
-    // The CSV, stored in parts, comes back whole: a header and one row per event, in order.
+    // The CSV, stored in parts, comes back whole: a header and one row per event.
     let csv = send("GET", &url, None, &[], None).unwrap().text;
-    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
-    assert_eq!(lines.len(), EVENTS + 1);
-    assert!(lines[1].starts_with(&format!("audit_log_event_{:026},", 0)));
-    let last = format!("audit_log_event_{:026},", EVENTS - 1);
-    assert!(lines[EVENTS].starts_with(&last), "{}", lines[EVENTS]);
-    s.stop();
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(csv.trim_end().split("\r\n").count(), EVENTS + 1);
+    csv
 }

@@ -4,8 +4,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// Options of `auditwire serve`.
-#[derive(clap::Args, Clone, Debug)]
+/// Options of `auditwire serve`; `Debug` never shows the API key.
+#[derive(clap::Args, Clone)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the first stdout line names it).
     #[arg(long, default_value = "127.0.0.1:8787")]
@@ -53,6 +53,27 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, default_value_t = auditwire::ParseLimits::default().max_bytes)]
     pub max_body_bytes: usize,
+}
+
+impl fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("addr", &self.addr)
+            .field("db", &self.db)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_key_file", &self.api_key_file)
+            .field("orgs", &self.orgs)
+            .field("test_endpoints", &self.test_endpoints)
+            .field("fail_rate", &self.fail_rate)
+            .field("fail_with", &self.fail_with)
+            .field("retry_after", &self.retry_after)
+            .field("latency_ms", &self.latency_ms)
+            .field("seed", &self.seed)
+            .field("hold_ms", &self.hold_ms)
+            .field("export_delay_ms", &self.export_delay_ms)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
 }
 
 /// The environment variable that holds the API key when no option names one.
@@ -158,6 +179,21 @@ mod tests {
         assert_eq!(parse_rate("0.3"), Ok(0.3));
         assert!(parse_rate("1.5").is_err());
         assert!(parse_rate("NaN").is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let cli = <Cli as clap::Parser>::parse_from(["serve", "--api-key", "sk_secret_1"]);
+        let text = format!("{:?}", cli.serve);
+        assert!(
+            !text.contains("sk_secret_1") && text.contains("<redacted>"),
+            "{text}"
+        );
     }
 
     #[test]
