@@ -52,8 +52,14 @@ pub struct AppState {
 pub type Shared = Arc<AppState>;
 
 impl AppState {
-    /// State for `args`, serving at `addr`, over `db`; compiles the stored schemas.
-    pub fn new(args: &ServeArgs, db: Db, addr: SocketAddr) -> Result<AppState, String> {
+    /// State for `args` with the resolved `api_key`, serving at `addr`, over `db`; compiles
+    /// the stored schemas.
+    pub fn new(
+        args: &ServeArgs,
+        api_key: Option<String>,
+        db: Db,
+        addr: SocketAddr,
+    ) -> Result<AppState, String> {
         let registry = SchemaRegistry::default();
         let stored = db
             .all_schemas()
@@ -63,7 +69,7 @@ impl AppState {
         }
         Ok(AppState {
             db: Arc::new(db),
-            api_key: args.api_key.clone(),
+            api_key,
             orgs: (!args.orgs.is_empty())
                 .then(|| args.orgs.iter().map(|o| o.trim().to_owned()).collect()),
             public_url: format!("http://{addr}"),
@@ -105,7 +111,8 @@ impl AppState {
     }
 }
 
-/// The API routes (Bearer key required), export downloads and the test endpoints.
+/// The API routes (Bearer key required), export downloads and the test endpoints (the
+/// configured key required when one is set).
 pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/audit_logs/events", post(events::create))
@@ -125,9 +132,16 @@ pub fn router(state: Shared) -> Router {
             Arc::clone(&state),
             auth::require_key,
         ))
+        .merge(
+            Router::new()
+                .route("/__stats", get(control::stats))
+                .route("/__reset", post(control::reset))
+                .route_layer(middleware::from_fn_with_state(
+                    Arc::clone(&state),
+                    auth::require_configured_key,
+                )),
+        )
         .route("/__exports/{file}", get(exports::download))
-        .route("/__stats", get(control::stats))
-        .route("/__reset", post(control::reset))
         .fallback(control::not_found)
         .method_not_allowed_fallback(control::method_not_allowed)
         .with_state(state)

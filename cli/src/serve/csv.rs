@@ -24,37 +24,49 @@ pub const COLUMNS: [&str; 13] = [
 ];
 
 /// Renders `(id, organization_id, event JSON)` rows as CSV text (CRLF line ends).
+#[cfg(test)]
 pub fn events_csv(rows: &[(String, String, String)]) -> Vec<u8> {
-    let mut out = String::new();
-    push_row(&mut out, COLUMNS.iter().map(|c| c.to_string()));
+    let mut out = header();
     for (id, org, body) in rows {
-        let e: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-        let text = |v: &Value| match v {
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        push_row(
-            &mut out,
-            [
-                id.clone(),
-                org.clone(),
-                text(&e["action"]),
-                text(&e["occurred_at"]),
-                text(&e["version"]),
-                text(&e["actor"]["id"]),
-                text(&e["actor"]["type"]),
-                text(&e["actor"]["name"]),
-                text(&e["actor"]["metadata"]),
-                text(&e["targets"]),
-                text(&e["context"]["location"]),
-                text(&e["context"]["user_agent"]),
-                text(&e["metadata"]),
-            ]
-            .into_iter(),
-        );
+        push_event(&mut out, id, org, body);
     }
     out.into_bytes()
+}
+
+/// The header row, to which [`push_event`] appends rows.
+pub fn header() -> String {
+    let mut out = String::new();
+    push_row(&mut out, COLUMNS.iter().map(|c| c.to_string()));
+    out
+}
+
+/// Appends the row of one stored event (`id`, `org`, normalised event JSON).
+pub fn push_event(out: &mut String, id: &str, org: &str, body: &str) {
+    let e: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let text = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    push_row(
+        out,
+        [
+            id.to_owned(),
+            org.to_owned(),
+            text(&e["action"]),
+            text(&e["occurred_at"]),
+            text(&e["version"]),
+            text(&e["actor"]["id"]),
+            text(&e["actor"]["type"]),
+            text(&e["actor"]["name"]),
+            text(&e["actor"]["metadata"]),
+            text(&e["targets"]),
+            text(&e["context"]["location"]),
+            text(&e["context"]["user_agent"]),
+            text(&e["metadata"]),
+        ]
+        .into_iter(),
+    );
 }
 
 fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {

@@ -7,11 +7,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::app::Shared;
+use super::auth;
 use super::body;
 use super::errors::{raw_json_response, ApiError};
 use super::ids::{new_id, now_millis};
 use super::problems::event_error;
-use super::storage::{EventRecord, Stored};
+use super::storage::{EventRecord, ScopedKey, Stored};
 
 /// The body of every successful create.
 const SUCCESS: &str = r#"{"success":true}"#;
@@ -66,8 +67,24 @@ async fn accept(
         source,
         received_at_ms: now,
     };
+    // Keys are scoped by the API key that sent them (hashed) and the organization; the
+    // fingerprint tells a retry of the same event from a different event under the same key.
+    let scope = key.map(|key| {
+        let api_key_hash = auth::key_hash(auth::bearer(headers).unwrap_or(""));
+        let fingerprint = auth::sha256_hex(record.body.as_bytes());
+        (api_key_hash, key, fingerprint)
+    });
     let stored = st
-        .db(move |db| db.store_event(&record, key.as_deref(), 201, SUCCESS, now - KEY_WINDOW_MS))
+        .db(move |db| {
+            let scoped = scope
+                .as_ref()
+                .map(|(api_key_hash, key, fingerprint)| ScopedKey {
+                    api_key_hash,
+                    key,
+                    fingerprint,
+                });
+            db.store_event(&record, scoped.as_ref(), 201, SUCCESS, now - KEY_WINDOW_MS)
+        })
         .await?;
     match stored {
         Stored::New => {
@@ -81,6 +98,15 @@ async fn accept(
             resp.headers_mut()
                 .insert("idempotent-replayed", HeaderValue::from_static("true"));
             Ok(resp)
+        }
+        Stored::Conflict => {
+            st.stats.conflict();
+            Err(ApiError::coded(
+                StatusCode::CONFLICT,
+                "idempotency_error",
+                "This Idempotency-Key was already used in the last 24 hours with a different \
+                 request body; send a new key for a different event.",
+            ))
         }
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::app::Shared;
 use super::body::{self, Fields};
-use super::csv::events_csv;
+use super::csv;
 use super::errors::{json_response, ApiError};
 use super::ids::{new_id, now_millis, rfc3339};
 use super::schemas::path_param;
@@ -26,6 +26,10 @@ const FIELDS: [&str; 8] = [
     "actor_ids",
     "targets",
 ];
+
+/// Most values one export filter list (`actions`, `actor_names`, `actor_ids`, `targets`) may
+/// hold: four full lists stay far below SQLite's 32,766 bound parameters.
+pub const MAX_FILTER_VALUES: usize = 1_000;
 
 /// Starts an export: 201 `pending`; the CSV is built in the background.
 pub async fn create(State(st): State<Shared>, body: Body) -> Result<Response, ApiError> {
@@ -72,11 +76,27 @@ pub async fn download(
     let file = path_param(path)?;
     let id = file.strip_suffix(".csv").unwrap_or("").to_owned();
     let lookup = id.clone();
-    let Some(csv) = st.db(move |db| db.export_csv(&lookup)).await? else {
+    let Some(whole) = st.db(move |db| db.export_csv(&lookup)).await? else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("No ready export named '{file}'."),
         ));
+    };
+    let csv = match whole {
+        Some(csv) => csv,
+        None => {
+            // Part by part, so other requests are served between the reads.
+            let mut csv = Vec::new();
+            for part in 0.. {
+                let lookup = id.clone();
+                match st.db(move |db| db.export_part(&lookup, part)).await? {
+                    Some(data) => csv.extend_from_slice(&data),
+                    None => break,
+                }
+                tokio::task::yield_now().await;
+            }
+            csv
+        }
     };
     let mut resp = (StatusCode::OK, csv).into_response();
     let headers = resp.headers_mut();
@@ -90,6 +110,12 @@ pub async fn download(
     Ok(resp)
 }
 
+/// Events read per query while an export builds: each query holds the database lock for
+/// well under a millisecond, so requests served meanwhile barely wait.
+const EXPORT_CHUNK: usize = 256;
+/// Bytes of CSV stored per part.
+const EXPORT_PART_BYTES: usize = 256 * 1024;
+
 /// Builds an export after the configured delay, on the blocking pool.
 pub fn spawn_build(st: Shared, id: String, filter: ExportFilter) {
     tokio::spawn(async move {
@@ -102,16 +128,45 @@ pub fn spawn_build(st: Shared, id: String, filter: ExportFilter) {
     });
 }
 
+/// Reads the matching events chunk by chunk and stores the CSV part by part, letting go of
+/// the database between chunks (the CSV rows are rendered then).
 fn build(db: &Db, id: &str, filter: &ExportFilter) {
-    let csv = match db.export_rows(filter) {
-        Ok(rows) => Some(events_csv(&rows)),
+    let ok = match write_csv(db, id, filter) {
+        Ok(()) => true,
         Err(e) => {
             eprintln!("auditwire serve: export {id} failed: {e}");
-            None
+            let _ = db.clear_export_parts(id);
+            false
         }
     };
-    if let Err(e) = db.finish_export(id, csv.as_deref(), now_millis()) {
+    if let Err(e) = db.finish_export(id, ok, now_millis()) {
         eprintln!("auditwire serve: cannot save export {id}: {e}");
+    }
+}
+
+fn write_csv(db: &Db, id: &str, filter: &ExportFilter) -> rusqlite::Result<()> {
+    db.clear_export_parts(id)?;
+    let mut out = csv::header();
+    let mut part = 0;
+    let mut after = None;
+    loop {
+        let chunk = db.export_chunk(filter, after, EXPORT_CHUNK)?;
+        if let Some(last) = chunk.last() {
+            after = Some(last.cursor);
+        }
+        for e in &chunk {
+            csv::push_event(&mut out, &e.id, &e.organization_id, &e.body);
+        }
+        let done = chunk.len() < EXPORT_CHUNK;
+        if out.len() >= EXPORT_PART_BYTES || (done && !out.is_empty()) {
+            db.add_export_part(id, part, out.as_bytes())?;
+            part += 1;
+            out.clear();
+        }
+        if done {
+            return Ok(());
+        }
+        std::thread::yield_now();
     }
 }
 
@@ -156,6 +211,28 @@ fn parse_filter(map: &Map<String, Value>) -> Result<ExportFilter, ApiError> {
     }
     let actor_ids = f.string_list(map, "actor_ids");
     let targets = f.string_list(map, "targets");
+    for (field, values) in [
+        ("actions", &actions),
+        ("actor_names", &actor_names),
+        ("actor_ids", &actor_ids),
+        ("targets", &targets),
+    ] {
+        if values.len() > MAX_FILTER_VALUES {
+            let with_actors = if field == "actor_names" && map.contains_key("actors") {
+                " (actor_names and actors together)"
+            } else {
+                ""
+            };
+            f.push(
+                "too_many_values",
+                field,
+                format!(
+                    "at most {MAX_FILTER_VALUES} values{with_actors}, found {}",
+                    values.len()
+                ),
+            );
+        }
+    }
     f.finish()?;
     match (org, start, end) {
         (Some(organization_id), Some(s), Some(e)) => Ok(ExportFilter {
@@ -232,6 +309,24 @@ mod tests {
                 parse(bad.clone()).unwrap_err().status().as_u16(),
                 422,
                 "{bad}"
+            );
+        }
+        let values = |n: usize| (0..n).map(|i| format!("a.{i}")).collect::<Vec<_>>();
+        let with = |field: &str, n: usize| {
+            let mut v = json!({"organization_id": "o", "range_start": "2026-01-01T00:00:00Z",
+                "range_end": "2026-01-02T00:00:00Z"});
+            v[field] = json!(values(n));
+            v
+        };
+        for field in ["actions", "actor_names", "actors", "actor_ids", "targets"] {
+            assert!(parse(with(field, MAX_FILTER_VALUES)).is_ok(), "{field}");
+            assert_eq!(
+                parse(with(field, MAX_FILTER_VALUES + 1))
+                    .unwrap_err()
+                    .status()
+                    .as_u16(),
+                422,
+                "{field}"
             );
         }
     }

@@ -58,9 +58,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
+    let api_key = args.resolve_api_key()?;
     let db = match &args.db {
-        Some(path) => Db::open(Some(path))
-            .map_err(|e| format!("cannot open database {}: {e}", path.display()))?,
+        Some(path) => {
+            storage::create_private(path)
+                .map_err(|e| format!("cannot create database {}: {e}", path.display()))?;
+            Db::open(Some(path))
+                .map_err(|e| format!("cannot open database {}: {e}", path.display()))?
+        }
         None => Db::open(None).map_err(|e| format!("cannot open database: {e}"))?,
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
@@ -69,7 +74,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
-    let state = Arc::new(AppState::new(&args, db, addr)?);
+    let state = Arc::new(AppState::new(&args, api_key, db, addr)?);
     exports::resume_pending(&state)?;
     spawn_key_purge(Arc::clone(&state));
     let router = app::router(Arc::clone(&state));

@@ -14,6 +14,7 @@ pub struct Stats {
     requests: AtomicU64,
     accepted: AtomicU64,
     replayed: AtomicU64,
+    conflicts: AtomicU64,
     faults: AtomicU64,
     by_fault: Mutex<BTreeMap<String, u64>>,
     by_status: Mutex<BTreeMap<u16, u64>>,
@@ -40,6 +41,11 @@ impl Stats {
         self.replayed.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts one idempotency key reused with a different request (409).
+    pub fn conflict(&self) {
+        self.conflicts.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts one injected fault.
     pub fn fault(&self, kind: FaultKind) {
         self.faults.fetch_add(1, Ordering::Relaxed);
@@ -48,7 +54,13 @@ impl Stats {
 
     /// Sets every counter back to zero.
     pub fn clear(&self) {
-        for counter in [&self.requests, &self.accepted, &self.replayed, &self.faults] {
+        for counter in [
+            &self.requests,
+            &self.accepted,
+            &self.replayed,
+            &self.conflicts,
+            &self.faults,
+        ] {
             counter.store(0, Ordering::Relaxed);
         }
         lock(&self.by_fault).clear();
@@ -70,6 +82,7 @@ impl Stats {
             "events_stored": events_stored,
             "events_accepted": self.accepted.load(Ordering::Relaxed),
             "duplicates_replayed": self.replayed.load(Ordering::Relaxed),
+            "idempotency_conflicts": self.conflicts.load(Ordering::Relaxed),
             "faults_injected": self.faults.load(Ordering::Relaxed),
             "faults": by_fault,
             "by_status": by_status,

@@ -17,14 +17,42 @@ pub struct TestServer {
     child: Option<Child>,
     addr: String,
     stderr: Arc<Mutex<String>>,
+    /// The key `/__stats` and `/__reset` are sent with.
+    control_key: String,
 }
 
 impl TestServer {
     /// Runs `auditwire serve --addr 127.0.0.1:0 --test-endpoints <args>` and waits for it to listen.
     pub fn start(args: &[&str]) -> TestServer {
+        Self::start_env(args, &[])
+    }
+
+    /// Like [`TestServer::start`] with extra environment variables for the server.
+    pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        // The test endpoints need the server's key when one is set: --api-key, its file, or
+        // AUDITWIRE_SERVE_API_KEY.
+        let arg_after = |name: &str| {
+            args.iter()
+                .position(|a| *a == name)
+                .and_then(|i| args.get(i + 1))
+                .map(|v| v.to_string())
+        };
+        let control_key = arg_after("--api-key")
+            .or_else(|| {
+                arg_after("--api-key-file")
+                    .and_then(|path| std::fs::read_to_string(path).ok())
+                    .map(|text| text.trim().to_owned())
+            })
+            .or_else(|| {
+                env.iter()
+                    .find(|(k, _)| *k == "AUDITWIRE_SERVE_API_KEY")
+                    .map(|(_, v)| v.to_string())
+            })
+            .unwrap_or_else(|| KEY.to_owned());
         let mut child = Command::new(env!("CARGO_BIN_EXE_auditwire"))
             .args(["serve", "--addr", "127.0.0.1:0", "--test-endpoints"])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -60,6 +88,7 @@ impl TestServer {
             child: Some(child),
             addr: String::new(),
             stderr,
+            control_key,
         };
         match rx.recv_timeout(START_TIMEOUT) {
             Ok(line) => match line.strip_prefix("listening on http://") {
@@ -104,6 +133,7 @@ impl TestServer {
     pub fn stats(&self) -> serde_json::Value {
         let mut resp = agent()
             .get(format!("{}/__stats", self.base_url()))
+            .header("Authorization", format!("Bearer {}", self.control_key))
             .call()
             .expect("GET /__stats");
         assert_eq!(resp.status().as_u16(), 200, "GET /__stats");
@@ -114,9 +144,15 @@ impl TestServer {
     pub fn reset(&self) {
         let resp = agent()
             .post(format!("{}/__reset", self.base_url()))
+            .header("Authorization", format!("Bearer {}", self.control_key))
             .send_empty()
             .expect("POST /__reset");
         assert_eq!(resp.status().as_u16(), 200, "POST /__reset");
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// Kills the server and waits for it to exit.

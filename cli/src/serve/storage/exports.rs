@@ -35,13 +35,29 @@ impl Db {
             .map(|_| ())
     }
 
-    /// Marks an export `ready` with its CSV, or `error` when `csv` is `None`.
-    pub fn finish_export(&self, id: &str, csv: Option<&[u8]>, now_ms: i64) -> rusqlite::Result<()> {
-        let state = if csv.is_some() { "ready" } else { "error" };
+    /// Forgets the CSV parts of an export, e.g. of a build cut short by a restart.
+    pub fn clear_export_parts(&self, id: &str) -> rusqlite::Result<()> {
+        self.lock()
+            .execute("DELETE FROM export_parts WHERE export_id = ?1", [id])
+            .map(|_| ())
+    }
+
+    /// Stores part `part` of an export's CSV: a large CSV is written a part at a time so no
+    /// single statement holds the database long.
+    pub fn add_export_part(&self, id: &str, part: i64, data: &[u8]) -> rusqlite::Result<()> {
+        self.lock()
+            .prepare_cached("INSERT INTO export_parts (export_id, part, data) VALUES (?1, ?2, ?3)")?
+            .execute(params![id, part, data])
+            .map(|_| ())
+    }
+
+    /// Marks an export `ready` (its CSV is in its parts) or, when not `ok`, `error`.
+    pub fn finish_export(&self, id: &str, ok: bool, now_ms: i64) -> rusqlite::Result<()> {
+        let state = if ok { "ready" } else { "error" };
         self.lock()
             .execute(
-                "UPDATE exports SET state = ?2, csv = ?3, updated_at_ms = ?4 WHERE id = ?1",
-                params![id, state, csv, now_ms],
+                "UPDATE exports SET state = ?2, updated_at_ms = ?3 WHERE id = ?1",
+                params![id, state, now_ms],
             )
             .map(|_| ())
     }
@@ -64,14 +80,22 @@ impl Db {
             .optional()
     }
 
-    /// The CSV of a ready export.
-    pub fn export_csv(&self, id: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    /// Whether the export is ready, and its CSV if an earlier version stored it whole.
+    pub fn export_csv(&self, id: &str) -> rusqlite::Result<Option<Option<Vec<u8>>>> {
         self.lock()
             .query_row(
                 "SELECT csv FROM exports WHERE id = ?1 AND state = 'ready'",
                 [id],
                 |r| r.get(0),
             )
+            .optional()
+    }
+
+    /// Part `part` of an export's CSV, if there is one.
+    pub fn export_part(&self, id: &str, part: i64) -> rusqlite::Result<Option<Vec<u8>>> {
+        self.lock()
+            .prepare_cached("SELECT data FROM export_parts WHERE export_id = ?1 AND part = ?2")?
+            .query_row(params![id, part], |r| r.get(0))
             .optional()
     }
 

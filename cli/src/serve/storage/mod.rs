@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, FileControl, OpenFlags, MAIN_DB};
 
-pub use events::{EventRecord, ExportFilter, Stored};
+pub use events::{EventRecord, ExportFilter, ScopedKey, Stored};
 pub use exports::ExportRow;
 pub use schemas::{ActionRow, SchemaRow};
 
@@ -21,8 +21,10 @@ pub struct Db {
 }
 
 /// Few B-tree writes per create: events carry one index (organization and time) that
-/// exports filter; `idempotency` is keyed by its key alone (no rowid); `events.seq` has no
-/// AUTOINCREMENT, safe because events are only deleted all at once, with their targets.
+/// exports filter; `idempotency_keys` is keyed by its scope and key (no rowid); `events.seq`
+/// has no AUTOINCREMENT, safe because events are only deleted all at once, with their targets.
+/// The scope is the SHA-256 of the API key (never the key itself) and the organization; the
+/// unscoped `idempotency` table of earlier versions is dropped.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
@@ -42,11 +44,16 @@ CREATE TABLE IF NOT EXISTS event_targets (
     type TEXT NOT NULL,
     PRIMARY KEY (event_seq, type)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
+DROP TABLE IF EXISTS idempotency;
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    api_key_hash TEXT NOT NULL,
+    organization_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
     status INTEGER NOT NULL,
     body TEXT NOT NULL,
-    created_at_ms INTEGER NOT NULL
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (api_key_hash, organization_id, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS exports (
     id TEXT PRIMARY KEY,
@@ -56,6 +63,12 @@ CREATE TABLE IF NOT EXISTS exports (
     csv BLOB,
     created_at_ms INTEGER NOT NULL,
     updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS export_parts (
+    export_id TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (export_id, part)
 );
 CREATE TABLE IF NOT EXISTS actions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -98,6 +111,20 @@ fn open_memdb() -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Creates `path` empty with mode 0600 unless it exists, so the database (and the `-wal` and
+/// `-shm` files SQLite gives the same mode) is readable by its owner only.
+pub fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl Db {
     /// Opens (creating if needed) the database at `path`, or an in-memory one.
     pub fn open(path: Option<&Path>) -> rusqlite::Result<Db> {
@@ -131,8 +158,8 @@ impl Db {
     pub fn reset(&self) -> rusqlite::Result<()> {
         self.lock().execute_batch(
             "BEGIN;
-             DELETE FROM events; DELETE FROM event_targets; DELETE FROM idempotency;
-             DELETE FROM exports; DELETE FROM actions; DELETE FROM schemas; DELETE FROM retention;
+             DELETE FROM events; DELETE FROM event_targets; DELETE FROM idempotency_keys;
+             DELETE FROM exports; DELETE FROM export_parts; DELETE FROM actions; DELETE FROM schemas; DELETE FROM retention;
              COMMIT;",
         )
     }
@@ -147,7 +174,7 @@ impl Db {
     /// Forgets idempotency keys first seen before `cutoff_ms`.
     pub fn purge_keys(&self, cutoff_ms: i64) -> rusqlite::Result<usize> {
         self.lock().execute(
-            "DELETE FROM idempotency WHERE created_at_ms <= ?1",
+            "DELETE FROM idempotency_keys WHERE created_at_ms <= ?1",
             [cutoff_ms],
         )
     }
