@@ -213,3 +213,47 @@ fn cli_output_never_shows_the_key() {
     assert_clean("the server's output", &refusing.stderr());
     std::fs::remove_dir_all(&spool).ok();
 }
+
+#[test]
+fn credentials_in_a_base_url_never_show() {
+    let password = "pw_b7f3c2a9e1d4";
+    let url = format!("https://user:{password}@127.0.0.1:1");
+    let mut seen = String::new();
+    for args in [
+        &["emit", "--flush-timeout", "1"][..],
+        &[
+            "export",
+            "--org",
+            "org_1",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-02-01",
+        ][..],
+    ] {
+        // From the environment, then from the command line. No input: the configuration is
+        // refused before any is read (writing some could meet a closed pipe).
+        let out = cli(args, "", &url);
+        let with_flag = [args, &["--base-url", url.as_str()]].concat();
+        let out2 = cli(&with_flag, "", "https://api.workos.com");
+        for o in [out, out2] {
+            assert!(!o.status.success(), "{args:?} refuses the URL");
+            seen.push_str(&String::from_utf8_lossy(&o.stdout));
+            seen.push_str(&String::from_utf8_lossy(&o.stderr));
+        }
+    }
+    let e = Config::builder()
+        .api_key(SECRET)
+        .base_url(&url)
+        .ignore_env(true)
+        .build()
+        .unwrap_err();
+    seen.push_str(&format!("{e}\n{e:?}\n"));
+    seen.push_str(&format!("{:?}\n", Config::builder().base_url(&url)));
+    assert!(
+        !seen.contains(password),
+        "the URL's password shows:\n{seen}"
+    );
+    assert!(seen.contains("https://***@127.0.0.1:1"), "{seen}");
+    assert_clean("a refused base URL", &seen);
+}

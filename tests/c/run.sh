@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C and C++ front door, end to end: header drift, build, install (pkg-config + CMake),
-# exported symbols, C tests under AddressSanitizer + UBSan against `auditwire serve`, one
-# test under valgrind, the examples, and a C++17 consumer built with CMake find_package.
+# exported symbols, C tests under AddressSanitizer + UBSan against `auditwire serve`, two
+# tests under valgrind against the debug and the release library, the examples, and a C++17
+# consumer built with CMake find_package.
 # Prints a summary and exits non-zero on any failure.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -135,25 +136,46 @@ for e in legacy_events current_event; do
   fi
 done
 
-step "valgrind: test_api and test_client without sanitizers"
+step "valgrind: test_api and test_client without sanitizers, against the debug library"
 # (test_threads is not run here: its fork child _exits holding the parent's engine, which the
 # core leaks on purpose in a child, and valgrind's leak check would count that.)
 unset ASAN_OPTIONS UBSAN_OPTIONS
-for t in test_api test_client; do
-  if cc "${cflags[@]}" "tests/c/$t.c" -o "$work/$t.plain" "${libs[@]}"; then
-    if valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-        --show-leak-kinds=definite,indirect \
-        "$work/$t.plain" >"$work/$t.valgrind" 2>&1; then
-      ok "$t under valgrind"
+valgrind_suite() { # valgrind_suite LABEL PREFIX: test_api and test_client linked against PREFIX/lib
+  local label=$1 lib=$2/lib t
+  for t in test_api test_client; do
+    if cc "${cflags[@]}" "tests/c/$t.c" -o "$work/$t.$label" -L"$lib" -lauditwire -pthread \
+        -Wl,-rpath,"$lib"; then
+      if valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+          --show-leak-kinds=definite,indirect \
+          "$work/$t.$label" >"$work/$t.$label.valgrind" 2>&1; then
+        ok "$t under valgrind ($label library)"
+      else
+        ko "$t under valgrind ($label library)"
+        tail -n 60 "$work/$t.$label.valgrind"
+      fi
+      grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|still reachable' "$work/$t.$label.valgrind" \
+        | sed 's/^==[0-9]*== /  /'
     else
-      ko "$t under valgrind"
-      tail -n 60 "$work/$t.valgrind"
+      ko "$t (compile, $label library)"
     fi
-    grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|still reachable' "$work/$t.valgrind" | sed 's/^==[0-9]*== /  /'
+  done
+}
+valgrind_suite debug "$prefix"
+
+# C users run valgrind on their own programs linked against the release library: it must be
+# clean too (optimised code has reported errors the debug build did not).
+step "valgrind: test_api and test_client against the release library"
+release_started=$(date +%s)
+if cargo build --release -p auditwire-ffi 2>&1 | tail -n 3 && [ -f target/release/libauditwire.so ]; then
+  ok "cargo build --release -p auditwire-ffi ($(( $(date +%s) - release_started ))s)"
+  if scripts/install-c.sh "$work/prefix-release" --profile release --no-build >/dev/null; then
+    valgrind_suite release "$work/prefix-release"
   else
-    ko "$t (compile, plain)"
+    ko "install-c.sh (release)"
   fi
-done
+else
+  ko "cargo build --release -p auditwire-ffi"
+fi
 
 step "C++17 consumer with CMake find_package(auditwire)"
 cpp_consumer() {

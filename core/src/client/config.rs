@@ -1,5 +1,6 @@
 //! Client configuration: a builder, environment fallbacks and validation.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -125,7 +126,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("api_key", &self.api_key)
-            .field("base_url", &self.base_url)
+            .field("base_url", &redact_url(&self.base_url))
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .field("retry_window", &self.retry_window)
@@ -249,7 +250,7 @@ impl fmt::Debug for ConfigBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfigBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
             .field("workers", &self.workers)
             .field("overflow", &self.overflow)
             .finish_non_exhaustive()
@@ -568,7 +569,7 @@ fn parse_timeout_secs(v: &str) -> Result<Duration, ConfigError> {
 /// Checks scheme and host; returns the URL without a trailing slash.
 fn check_base_url(url: &str, allow_insecure: bool) -> Result<String, ConfigError> {
     let bad = |why: &str| ConfigError::InvalidBaseUrl {
-        url: url.to_owned(),
+        url: redact_url(url).into_owned(),
         reason: why.to_owned(),
     };
     let uri: ureq::http::Uri = url.parse().map_err(|_| bad("not a valid absolute URL"))?;
@@ -599,6 +600,25 @@ fn check_base_url(url: &str, allow_insecure: bool) -> Result<String, ConfigError
         _ => return Err(bad("the scheme must be https:// (or http:// to loopback)")),
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// `url` with anything that may be credentials (`user:password@`) replaced by `***`.
+///
+/// Everything between the scheme and the last `@` goes, so a password that itself holds
+/// `@`, `/` or `#` never shows (a path holding `@` is over-redacted, which is harmless).
+pub(crate) fn redact_url(url: &str) -> Cow<'_, str> {
+    let is_scheme = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    };
+    let start = match url.find("://") {
+        Some(i) if is_scheme(&url[..i]) => i + 3,
+        _ => 0,
+    };
+    match url[start..].rfind('@') {
+        Some(at) => Cow::Owned(format!("{}***{}", &url[..start], &url[start + at..])),
+        None => Cow::Borrowed(url),
+    }
 }
 
 /// True for `localhost` and loopback IP addresses.
@@ -686,6 +706,48 @@ mod tests {
             .spool_max_bytes(10)
             .build_with(env_none)
             .is_err());
+    }
+
+    #[test]
+    fn credentials_in_base_url_never_show() {
+        for url in [
+            "https://user:pw_SECRET@api.example.com",
+            "https://user:pw_SECRET@api.example.com/?a=b",
+            "http://user:pw_SECRET@example.com",
+            "https://user:pw_SECRET@@host",
+            "https://user:pw/SECRET#x@host",
+            "https://user:pw SECRET@host",
+            "ftp://pw_SECRET@host",
+            "pw_SECRET@host",
+            "user:pw_SECRET@host",
+        ] {
+            let e = base().base_url(url).build_with(env_none).unwrap_err();
+            let text = format!("{e} {e:?} {:?}", base().base_url(url));
+            assert!(!text.contains("SECRET"), "{url}: {text}");
+            assert!(text.contains("***@"), "{url}: {text}");
+            let env = |n: &str| (n == ENV_BASE_URL).then(|| url.to_owned());
+            let e = base().build_with(env).unwrap_err();
+            assert!(!format!("{e} {e:?}").contains("SECRET"), "{url}: {e}");
+        }
+        let e = base()
+            .base_url("https://user:secret@api.example.com")
+            .build_with(env_none)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "base_url \"https://***@api.example.com\" cannot be used: \
+             credentials in the URL are not allowed; use the API key"
+        );
+        assert_eq!(
+            redact_url("https://api.workos.com"),
+            "https://api.workos.com"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
+        let c = base()
+            .base_url("https://h.test/p")
+            .build_with(env_none)
+            .unwrap();
+        assert!(format!("{c:?}").contains("\"https://h.test/p\""));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::HeaderValue;
+use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST, USER_AGENT};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -17,7 +17,10 @@ use tokio_rustls::rustls;
 use super::api_error::{ApiError, ErrorKind};
 use super::config::Config;
 use super::envelope::Envelope;
-use super::transport::{auth_header, user_agent_header, Reply, MAX_RESPONSE_BYTES, RESOLVE_TTL};
+use super::transport::{
+    auth_header, user_agent_header, Reply, APPLICATION_JSON, IDEMPOTENCY_KEY, MAX_RESPONSE_BYTES,
+    RESOLVE_TTL,
+};
 
 /// What every delivery connection of a client shares: the server's address, TLS settings
 /// and the fixed headers.
@@ -128,13 +131,14 @@ impl Connection {
             .body(Full::new(Bytes::copy_from_slice(&env.body)))
             .map_err(|e| ApiError::transport(ErrorKind::Connection, e.to_string()))?;
         let h = req.headers_mut();
-        h.insert("host", ep.authority.clone());
-        h.insert("authorization", ep.auth.clone());
-        h.insert("user-agent", ep.user_agent.clone());
-        h.insert("accept", HeaderValue::from_static("application/json"));
-        h.insert("content-type", HeaderValue::from_static("application/json"));
+        h.reserve(6);
+        h.insert(HOST, ep.authority.clone());
+        h.insert(AUTHORIZATION, ep.auth.clone());
+        h.insert(USER_AGENT, ep.user_agent.clone());
+        h.insert(ACCEPT, APPLICATION_JSON);
+        h.insert(CONTENT_TYPE, APPLICATION_JSON);
         if let Ok(key) = HeaderValue::from_str(env.key()) {
-            h.insert("idempotency-key", key);
+            h.insert(IDEMPOTENCY_KEY, key);
         }
         let deadline = tokio::time::Instant::now() + self.timeout;
         let result = tokio::time::timeout_at(deadline, self.exchange(req)).await;

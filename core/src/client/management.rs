@@ -29,7 +29,7 @@ impl Client {
 
     /// `GET /audit_logs/exports/{id}`: an export's state and, when ready, its CSV URL.
     pub fn get_export(&self, export_id: &str) -> Result<AuditLogExport, ApiError> {
-        let path = format!("/audit_logs/exports/{}", encode(export_id));
+        let path = format!("/audit_logs/exports/{}", segment("export_id", export_id)?);
         self.call(Method::GET, path, None)
     }
 
@@ -39,7 +39,7 @@ impl Client {
         action: &str,
         schema: &CreateSchemaRequest,
     ) -> Result<AuditLogSchema, ApiError> {
-        let path = format!("/audit_logs/actions/{}/schemas", encode(action));
+        let path = format!("/audit_logs/actions/{}/schemas", segment("action", action)?);
         self.call(Method::POST, path, Some(json(schema)))
     }
 
@@ -60,7 +60,7 @@ impl Client {
     ) -> Result<List<AuditLogSchema>, ApiError> {
         let path = format!(
             "/audit_logs/actions/{}/schemas{}",
-            encode(action),
+            segment("action", action)?,
             query(options)
         );
         self.call(Method::GET, path, None)
@@ -70,7 +70,7 @@ impl Client {
     pub fn get_retention(&self, organization_id: &str) -> Result<Retention, ApiError> {
         let path = format!(
             "/organizations/{}/audit_logs_retention",
-            encode(organization_id)
+            segment("organization_id", organization_id)?
         );
         self.call(Method::GET, path, None)
     }
@@ -79,7 +79,7 @@ impl Client {
     pub fn set_retention(&self, organization_id: &str, days: u32) -> Result<Retention, ApiError> {
         let path = format!(
             "/organizations/{}/audit_logs_retention",
-            encode(organization_id)
+            segment("organization_id", organization_id)?
         );
         let body = json(&Retention {
             retention_period_in_days: days,
@@ -168,7 +168,22 @@ fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("request types always serialise")
 }
 
-/// Percent-encodes one path segment or query value.
+/// `value` as one percent-encoded path segment. Empty, `.` and `..` are refused: no encoding
+/// keeps them in their place (servers decode `%2E` and resolve dot segments).
+fn segment(parameter: &str, value: &str) -> Result<String, ApiError> {
+    let why = match value {
+        "" => "must not be empty",
+        "." | ".." => "must not be `.` or `..` (a path segment that names another resource)",
+        _ => return Ok(encode(value)),
+    };
+    Err(ApiError::transport(
+        ErrorKind::UnprocessableEntity,
+        format!("{parameter}: {why} (found {value:?})"),
+    ))
+}
+
+/// Percent-encodes one path segment or query value: everything outside RFC 3986's
+/// unreserved characters.
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {

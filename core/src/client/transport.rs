@@ -5,6 +5,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use ureq::http::header::{
+    HeaderName, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
+};
 use ureq::http::{HeaderMap, HeaderValue, Method, Uri};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -12,6 +15,16 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use super::api_error::{ApiError, ErrorKind};
 use super::config::Config;
 use super::retry::parse_retry_after;
+
+// Header names are typed constants, never strings: parsing a string name runs `http`'s
+// lookup table over a partly uninitialised buffer, which valgrind reports in release builds.
+
+/// `Idempotency-Key`.
+pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// `X-Request-ID`, the server's id of a response.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// `application/json`, for `Accept` and `Content-Type`.
+pub(crate) const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// Largest response body read; API responses are small.
 pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
@@ -31,8 +44,8 @@ impl Reply {
         Reply {
             status,
             body,
-            request_id: header(headers, "x-request-id").map(str::to_owned),
-            retry_after: header(headers, "retry-after")
+            request_id: header(headers, &X_REQUEST_ID).map(str::to_owned),
+            retry_after: header(headers, &RETRY_AFTER)
                 .and_then(|v| parse_retry_after(v, SystemTime::now())),
         }
     }
@@ -120,14 +133,14 @@ impl Transport {
         let mut req = ureq::http::Request::builder()
             .method(method)
             .uri(uri)
-            .header("authorization", self.auth.clone())
-            .header("user-agent", self.user_agent.clone())
-            .header("accept", "application/json");
+            .header(AUTHORIZATION, self.auth.clone())
+            .header(USER_AGENT, self.user_agent.clone())
+            .header(ACCEPT, APPLICATION_JSON);
         if body.is_some() {
-            req = req.header("content-type", "application/json");
+            req = req.header(CONTENT_TYPE, APPLICATION_JSON);
         }
         if let Some(key) = idempotency_key {
-            req = req.header("idempotency-key", key);
+            req = req.header(IDEMPOTENCY_KEY, key);
         }
         let result = match body {
             Some(b) => req
@@ -196,8 +209,8 @@ impl Resolver for CachingResolver {
     }
 }
 
-/// A header's value; `HeaderMap` lookups are case-insensitive.
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A header's value.
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
