@@ -221,7 +221,7 @@ impl<'de> Shape<'de> for Text {
     }
 }
 
-/// An ISO 8601 date-time string with an offset.
+/// An RFC 3339 date-time string.
 pub(crate) struct Time;
 
 impl<'de> Shape<'de> for Time {
