@@ -22,7 +22,7 @@ pub enum Rule {
     UnknownField,
     /// The same field appears twice in one object.
     DuplicateField,
-    /// A value is not an ISO 8601 date-time with an offset, or is out of range.
+    /// A value is not an RFC 3339 date-time, or is outside years 0001-9999 UTC.
     InvalidTimestamp,
     /// A number that must be a positive integer is not.
     InvalidInteger,

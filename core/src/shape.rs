@@ -7,7 +7,8 @@ use std::marker::PhantomData;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::metadata::{
-    check_metadata_entries, check_metadata_key_count, Metadata, MetadataValue, MAX_METADATA_KEYS,
+    check_metadata_entries, check_metadata_key_count, check_number_text, Metadata, MetadataValue,
+    MAX_METADATA_KEYS,
 };
 use crate::problem::{Path, Rule};
 use crate::strict_json::{skip_map, skip_seq, Cx, KeySeed, Skip};
@@ -77,13 +78,13 @@ pub(crate) trait Shape<'de>: Sized {
 }
 
 /// Reads one value of shape `S` at `path`.
-pub(crate) struct Probe<'c, 'p, S> {
+pub(crate) struct Probe<'c, 'p, 't, S> {
     pub(crate) shape: S,
-    pub(crate) cx: &'c mut Cx,
+    pub(crate) cx: &'c mut Cx<'t>,
     pub(crate) path: &'p Path<'p>,
 }
 
-impl<'de, S: Shape<'de>> DeserializeSeed<'de> for Probe<'_, '_, S> {
+impl<'de, S: Shape<'de>> DeserializeSeed<'de> for Probe<'_, '_, '_, S> {
     type Value = Read<S::Out>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -91,7 +92,7 @@ impl<'de, S: Shape<'de>> DeserializeSeed<'de> for Probe<'_, '_, S> {
     }
 }
 
-impl<'de, S: Shape<'de>> Visitor<'de> for Probe<'_, '_, S> {
+impl<'de, S: Shape<'de>> Visitor<'de> for Probe<'_, '_, '_, S> {
     type Value = Read<S::Out>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -103,14 +104,17 @@ impl<'de, S: Shape<'de>> Visitor<'de> for Probe<'_, '_, S> {
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        self.cx.saw_number();
         Ok(self.shape.on_number(self.cx, self.path, v.into()))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        self.cx.saw_number();
         Ok(self.shape.on_number(self.cx, self.path, v.into()))
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        self.cx.saw_number();
         let n = serde_json::Number::from_f64(v).ok_or_else(|| E::custom("number is not finite"))?;
         Ok(self.shape.on_number(self.cx, self.path, n))
     }
@@ -217,7 +221,7 @@ impl<'de> Shape<'de> for Text {
     }
 }
 
-/// An ISO 8601 date-time string with an offset.
+/// An RFC 3339 date-time string.
 pub(crate) struct Time;
 
 impl<'de> Shape<'de> for Time {
@@ -343,7 +347,14 @@ impl<'de> Shape<'de> for MetadataValueShape {
         Read::Value(MetadataValue::String(v.into_owned()))
     }
 
-    fn on_number(self, _: &mut Cx, _: &Path<'_>, n: serde_json::Number) -> Read<MetadataValue> {
+    fn on_number(self, cx: &mut Cx, path: &Path<'_>, n: serde_json::Number) -> Read<MetadataValue> {
+        // Integers within 64 bits are kept as read; anything read as a double is checked.
+        if n.is_f64() {
+            if let Err(e) = check_number_text(cx.number_text(), &n) {
+                cx.problems.push(path, Rule::InvalidValue, e.to_string());
+                return Read::Invalid;
+            }
+        }
         Read::Value(MetadataValue::Number(n))
     }
 

@@ -27,13 +27,24 @@ impl Default for ParseLimits {
 }
 
 /// State shared by every shape while one document is read: problems found and depth.
-pub(crate) struct Cx {
+pub(crate) struct Cx<'t> {
     pub(crate) problems: Problems,
     depth: usize,
     max_depth: usize,
+    numbers: NumberTexts<'t>,
 }
 
-impl Cx {
+impl<'t> Cx<'t> {
+    /// Counts one number read from the stream (every number, skipped ones included).
+    pub(crate) fn saw_number(&mut self) {
+        self.numbers.seen += 1;
+    }
+
+    /// The source text of the number counted last.
+    pub(crate) fn number_text(&mut self) -> &'t str {
+        self.numbers.text_of_last_seen()
+    }
+
     /// Enters an array or object; an error (which ends the read) past the depth limit.
     pub(crate) fn descend<E: serde::de::Error>(&mut self) -> Result<(), E> {
         if self.depth >= self.max_depth {
@@ -79,6 +90,7 @@ pub(crate) fn read_document<'de, S: Shape<'de>>(
         problems: Problems::default(),
         depth: 0,
         max_depth: limits.max_depth,
+        numbers: NumberTexts::new(text),
     };
     // One UTF-8 check up front lets serde_json read strings without checking them again.
     let mut de = serde_json::Deserializer::from_str(text);
@@ -108,6 +120,71 @@ pub(crate) fn read_document<'de, S: Shape<'de>>(
         (Some(e), _) => Err(e),
         (None, Read::Value(v)) => Ok(v),
         (None, _) => unreachable!("a shape that built nothing recorded a problem"),
+    }
+}
+
+/// Finds the source text of numbers in document order, resuming where it stopped.
+struct NumberTexts<'t> {
+    text: &'t str,
+    /// Numbers the stream has read so far.
+    seen: usize,
+    /// Numbers this scan has passed, the last one being `last`.
+    scanned: usize,
+    last: &'t str,
+    pos: usize,
+}
+
+impl<'t> NumberTexts<'t> {
+    fn new(text: &'t str) -> Self {
+        NumberTexts {
+            text,
+            seen: 0,
+            scanned: 0,
+            last: "",
+            pos: 0,
+        }
+    }
+
+    fn text_of_last_seen(&mut self) -> &'t str {
+        while self.scanned < self.seen {
+            self.last = self.next_number();
+            self.scanned += 1;
+        }
+        self.last
+    }
+
+    /// The next number token after `pos`, skipping strings (the JSON is valid so far).
+    fn next_number(&mut self) -> &'t str {
+        let b = self.text.as_bytes();
+        let mut i = self.pos;
+        while i < b.len() {
+            match b[i] {
+                b'"' => {
+                    i += 1;
+                    while i < b.len() {
+                        match b[i] {
+                            b'\\' => i += 2,
+                            b'"' => break,
+                            _ => i += 1,
+                        }
+                    }
+                    i += 1;
+                }
+                b'-' | b'0'..=b'9' => {
+                    let start = i;
+                    while i < b.len()
+                        && matches!(b[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    {
+                        i += 1;
+                    }
+                    self.pos = i;
+                    return &self.text[start..i];
+                }
+                _ => i += 1,
+            }
+        }
+        self.pos = b.len();
+        ""
     }
 }
 
@@ -147,11 +224,11 @@ impl<'de> Visitor<'de> for KeySeed {
 }
 
 /// Skips one value of any type, still enforcing the depth limit.
-pub(crate) struct Skip<'c> {
-    pub(crate) cx: &'c mut Cx,
+pub(crate) struct Skip<'c, 't> {
+    pub(crate) cx: &'c mut Cx<'t>,
 }
 
-impl<'de> DeserializeSeed<'de> for Skip<'_> {
+impl<'de> DeserializeSeed<'de> for Skip<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -159,7 +236,7 @@ impl<'de> DeserializeSeed<'de> for Skip<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Skip<'_> {
+impl<'de> Visitor<'de> for Skip<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -171,14 +248,17 @@ impl<'de> Visitor<'de> for Skip<'_> {
     }
 
     fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.cx.saw_number();
         Ok(())
     }
 
     fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        self.cx.saw_number();
         Ok(())
     }
 
     fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.cx.saw_number();
         Ok(())
     }
 

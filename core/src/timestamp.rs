@@ -1,4 +1,4 @@
-//! Event timestamps: parsed from ISO 8601 / RFC 3339, sent as UTC with milliseconds and `Z`.
+//! Event timestamps: parsed from RFC 3339 date-times, sent as UTC with milliseconds and `Z`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,17 +23,26 @@ impl fmt::Display for TimestampError {
 
 impl std::error::Error for TimestampError {}
 
-/// 0001-01-01T00:00:00Z in Unix milliseconds.
+/// 0001-01-01T00:00:00.000Z in Unix milliseconds.
 const MIN_MILLIS: i64 = -62_135_596_800_000;
-/// 9999-12-30T22:00:00.999Z in Unix milliseconds: the last millisecond jiff represents.
-const MAX_MILLIS: i64 = 253_402_207_200_999;
-/// Fraction digits jiff reads; more are truncated before parsing.
-const MAX_FRACTION_DIGITS: usize = 9;
+/// 9999-12-31T23:59:59.999Z in Unix milliseconds.
+const MAX_MILLIS: i64 = 253_402_300_799_999;
+const MILLIS_PER_DAY: i64 = 86_400_000;
+
+const GRAMMAR: &str = "must be an RFC 3339 date-time, YYYY-MM-DDTHH:MM:SS[.fraction] then Z or \
+                       +HH:MM or -HH:MM, like 2026-02-02T16:35:39.317Z";
+const RANGE: &str = "must be between the years 0001 and 9999 in UTC";
 
 impl Timestamp {
     /// The current time.
     pub fn now() -> Self {
-        Self::from_jiff(jiff::Timestamp::now()).expect("the clock is within years 1-9999")
+        let millis = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(e) => {
+                i64::try_from(e.duration().as_micros().div_ceil(1000)).map_or(i64::MIN, |m| -m)
+            }
+        };
+        Self::from_unix_millis(millis).expect("the clock is within years 1-9999")
     }
 
     /// A timestamp from Unix milliseconds, if within years 0001–9999 UTC.
@@ -41,9 +50,7 @@ impl Timestamp {
         if (MIN_MILLIS..=MAX_MILLIS).contains(&millis) {
             Ok(Timestamp { millis })
         } else {
-            Err(TimestampError(
-                "must be between the years 0001 and 9999 in UTC".into(),
-            ))
+            Err(TimestampError(RANGE.into()))
         }
     }
 
@@ -52,22 +59,11 @@ impl Timestamp {
         self.millis
     }
 
-    /// Parses an ISO 8601 date-time with a UTC offset (`Z`, `+05:30`, `-0800`), any fraction.
+    /// Parses an RFC 3339 `date-time`: `YYYY-MM-DDTHH:MM:SS`, an optional `.` fraction of
+    /// any length (truncated to milliseconds), then `Z` or `±HH:MM` (`T`, `Z` in either case).
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
-        let trimmed = truncate_fraction(text);
-        let parsed = jiff::Timestamp::from_str(&trimmed).map_err(|_| {
-            TimestampError(
-                "must be an ISO 8601 date-time with a UTC offset, like 2026-02-02T16:35:39.317Z"
-                    .into(),
-            )
-        })?;
-        Self::from_jiff(parsed)
-    }
-
-    fn from_jiff(ts: jiff::Timestamp) -> Result<Self, TimestampError> {
-        // Floor, not truncation toward zero, so times before 1970 keep their second.
-        let millis = ts.as_nanosecond().div_euclid(1_000_000);
-        Self::from_unix_millis(i64::try_from(millis).unwrap_or(i64::MAX))
+        let fields = Fields::read(text.as_bytes()).ok_or_else(|| TimestampError(GRAMMAR.into()))?;
+        Self::from_unix_millis(fields.unix_millis())
     }
 
     /// The wire form: UTC, exactly three fraction digits, `Z`.
@@ -76,40 +72,148 @@ impl Timestamp {
     }
 }
 
-/// Keeps at most nine fraction digits so that longer fractions still parse (and truncate).
-fn truncate_fraction(text: &str) -> std::borrow::Cow<'_, str> {
-    let bytes = text.as_bytes();
-    let Some(dot) = bytes.iter().position(|&b| b == b'.' || b == b',') else {
-        return text.into();
-    };
-    let digits = bytes[dot + 1..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    if digits <= MAX_FRACTION_DIGITS {
-        return text.into();
+/// The parts of an RFC 3339 date-time, each within its own range.
+struct Fields {
+    year: i64,
+    month: i64,
+    day: i64,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    millis: i64,
+    /// East of UTC, in minutes.
+    offset_minutes: i64,
+}
+
+impl Fields {
+    /// Reads `b` as exactly one RFC 3339 `date-time`; `None` when it is anything else.
+    fn read(b: &[u8]) -> Option<Fields> {
+        let (head, rest) = b.split_at_checked(19)?;
+        let sep = |i: usize, c: u8| (head[i] == c).then_some(());
+        sep(4, b'-')?;
+        sep(7, b'-')?;
+        matches!(head[10], b'T' | b't').then_some(())?;
+        sep(13, b':')?;
+        sep(16, b':')?;
+        let year = number(&head[0..4])?;
+        let month = number(&head[5..7]).filter(|m| (1..=12).contains(m))?;
+        let day = number(&head[8..10]).filter(|d| (1..=days_in_month(year, month)).contains(d))?;
+        let hour = number(&head[11..13]).filter(|&h| h <= 23)?;
+        let minute = number(&head[14..16]).filter(|&m| m <= 59)?;
+        // RFC 3339 allows a leap second (60); it is kept as second 59.
+        let second = number(&head[17..19]).filter(|&s| s <= 60)?.min(59);
+        let (millis, rest) = match rest.split_first() {
+            Some((b'.', tail)) => {
+                let digits = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+                if digits == 0 {
+                    return None;
+                }
+                let mut ms = 0;
+                for i in 0..3 {
+                    ms = ms * 10
+                        + tail
+                            .get(i)
+                            .filter(|_| i < digits)
+                            .map_or(0, |c| i64::from(c - b'0'));
+                }
+                (ms, &tail[digits..])
+            }
+            _ => (0, rest),
+        };
+        let offset_minutes = match rest {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let hours = number(&[*h1, *h2]).filter(|&h| h <= 23)?;
+                let minutes = number(&[*m1, *m2]).filter(|&m| m <= 59)?;
+                let east = hours * 60 + minutes;
+                if *sign == b'-' {
+                    -east
+                } else {
+                    east
+                }
+            }
+            _ => return None,
+        };
+        Some(Fields {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millis,
+            offset_minutes,
+        })
     }
-    let keep_to = dot + 1 + MAX_FRACTION_DIGITS;
-    let resume = dot + 1 + digits;
-    format!("{}{}", &text[..keep_to], &text[resume..]).into()
+
+    /// The instant in Unix milliseconds (any year 0000–9999 with any offset fits an `i64`).
+    fn unix_millis(&self) -> i64 {
+        let days = days_from_civil(self.year, self.month, self.day);
+        let minutes = self.hour * 60 + self.minute - self.offset_minutes;
+        days * MILLIS_PER_DAY + (minutes * 60 + self.second) * 1000 + self.millis
+    }
+}
+
+/// The value of ASCII decimal digits; `None` if any byte is not a digit.
+fn number(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+    })
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (`civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 impl Timestamp {
     /// The 24 bytes of the wire form, e.g. `2026-02-02T16:35:39.317Z`.
     pub(crate) fn wire_bytes(self) -> [u8; 24] {
-        let nanos = i128::from(self.millis) * 1_000_000;
-        let ts =
-            jiff::Timestamp::from_nanosecond(nanos).expect("millis are kept within jiff's range");
-        let dt = jiff::tz::Offset::UTC.to_datetime(ts);
+        let days = self.millis.div_euclid(MILLIS_PER_DAY);
+        let in_day = self.millis.rem_euclid(MILLIS_PER_DAY);
+        let (year, month, day) = civil_from_days(days);
         let mut out = *b"0000-00-00T00:00:00.000Z";
         // Years are 1..=9999 by construction, so every field is non-negative.
-        put_digits(&mut out[0..4], dt.year() as u32);
-        put_digits(&mut out[5..7], dt.month() as u32);
-        put_digits(&mut out[8..10], dt.day() as u32);
-        put_digits(&mut out[11..13], dt.hour() as u32);
-        put_digits(&mut out[14..16], dt.minute() as u32);
-        put_digits(&mut out[17..19], dt.second() as u32);
-        put_digits(&mut out[20..23], dt.millisecond() as u32);
+        put_digits(&mut out[0..4], year as u32);
+        put_digits(&mut out[5..7], month as u32);
+        put_digits(&mut out[8..10], day as u32);
+        put_digits(&mut out[11..13], (in_day / 3_600_000) as u32);
+        put_digits(&mut out[14..16], (in_day / 60_000 % 60) as u32);
+        put_digits(&mut out[17..19], (in_day / 1000 % 60) as u32);
+        put_digits(&mut out[20..23], (in_day % 1000) as u32);
         out
     }
 }
@@ -205,22 +309,110 @@ mod tests {
             "",
             "2019-13-01T00:00:00Z",
             "2019-02-30T00:00:00Z",
+            "2019-02-29T00:00:00Z",
         ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad} should be refused");
         }
     }
 
     #[test]
-    fn refuses_years_that_leave_0001_to_9999_in_utc() {
-        assert!(Timestamp::parse("9999-12-31T23:00:00-05:00").is_err());
-        assert!(Timestamp::parse("0001-01-01T00:00:00Z").is_ok());
-        assert!(Timestamp::parse("9999-12-30T22:00:00.999Z").is_ok());
-        assert!(Timestamp::parse("0000-12-31T23:59:59.999Z").is_err());
-        assert!(Timestamp::from_unix_millis(MAX_MILLIS).is_ok());
+    fn accepts_exactly_the_rfc_3339_date_time_grammar() {
+        for (good, wire) in [
+            ("2026-01-01t00:00:00z", "2026-01-01T00:00:00.000Z"),
+            ("2026-01-01T00:00:00+23:59", "2025-12-31T00:01:00.000Z"),
+            ("2026-01-01T00:00:00-00:00", "2026-01-01T00:00:00.000Z"),
+            ("2016-12-31T23:59:60Z", "2016-12-31T23:59:59.000Z"),
+            ("2024-02-29T12:00:00.1Z", "2024-02-29T12:00:00.100Z"),
+            ("2000-02-29T12:00:00Z", "2000-02-29T12:00:00.000Z"),
+        ] {
+            assert_eq!(norm(good), wire, "{good}");
+        }
+        for bad in [
+            "2026-01-01T00:00:00+24:00",
+            "2026-01-01T00:00:00+23:60",
+            "2026-01-01T00:00:00+0100",
+            "2026-01-01T00:00:00+01",
+            "20260101T000000Z",
+            "2026-01-01 00:00:00Z",
+            "2026-01-01T00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:60:00Z",
+            "2026-01-01T00:00:61Z",
+            "2026-01-01T00:00:00,5Z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00Z ",
+            " 2026-01-01T00:00:00Z",
+            "+2026-01-01T00:00:00Z",
+            "2026-1-01T00:00:00Z",
+            "2026-01-01T00:00:00[UTC]",
+            "2026-01-01T00:00:00Z[UTC]",
+            "1900-02-29T00:00:00Z",
+            "2026-01-01T00:00:00.000",
+            "२०२६-01-01T00:00:00Z",
+        ] {
+            let e = Timestamp::parse(bad).expect_err(bad);
+            assert_eq!(e.to_string(), GRAMMAR, "{bad}");
+        }
+    }
+
+    #[test]
+    fn accepts_every_instant_in_years_0001_to_9999_utc() {
+        for (good, wire) in [
+            ("9999-12-30T22:00:01Z", "9999-12-30T22:00:01.000Z"),
+            ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59.000Z"),
+            ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999Z"),
+            ("9999-12-31T23:59:59.999+00:00", "9999-12-31T23:59:59.999Z"),
+            ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"),
+            ("0000-12-31T23:00:00-01:00", "0001-01-01T00:00:00.000Z"),
+            ("0001-01-01T23:59:59.999+23:59", "0001-01-01T00:00:59.999Z"),
+            ("9999-12-31T00:00:00-23:59", "9999-12-31T23:59:00.000Z"),
+        ] {
+            assert_eq!(norm(good), wire, "{good}");
+        }
+        for bad in [
+            "9999-12-31T23:00:00-05:00",
+            "0000-12-31T23:59:59.999Z",
+            "0001-01-01T00:30:00+01:00",
+            "0000-01-01T00:00:00Z",
+        ] {
+            let e = Timestamp::parse(bad).expect_err(bad);
+            assert_eq!(e.to_string(), RANGE, "{bad}");
+        }
+    }
+
+    #[test]
+    fn unix_millis_range_is_years_0001_to_9999() {
+        assert!(Timestamp::from_unix_millis(MIN_MILLIS).is_ok());
+        assert!(Timestamp::from_unix_millis(MIN_MILLIS - 1).is_err());
         assert!(Timestamp::from_unix_millis(MAX_MILLIS + 1).is_err());
         assert_eq!(
             Timestamp::from_unix_millis(MAX_MILLIS).unwrap().to_string(),
-            "9999-12-30T22:00:00.999Z"
+            "9999-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_millis(MIN_MILLIS).unwrap().to_string(),
+            "0001-01-01T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn wire_form_matches_the_calendar_across_the_range() {
+        // Every 13th day from 0001 to 9999: parse(wire) gives the same instant.
+        let mut day = MIN_MILLIS + 45_296_789;
+        while day <= MAX_MILLIS {
+            let t = Timestamp::from_unix_millis(day).unwrap();
+            assert_eq!(Timestamp::parse(&t.to_string()).unwrap(), t);
+            day += 13 * MILLIS_PER_DAY;
+        }
+        assert_eq!(
+            Timestamp::from_unix_millis(-1).unwrap().to_string(),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_millis(951_782_400_000)
+                .unwrap()
+                .to_string(),
+            "2000-02-29T00:00:00.000Z"
         );
     }
 

@@ -14,7 +14,7 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn timestamp() -> impl Strategy<Value = Timestamp> {
-    (-62_135_596_800_000i64..253_402_207_200_999)
+    (-62_135_596_800_000i64..=253_402_300_799_999)
         .prop_map(|ms| Timestamp::from_unix_millis(ms).unwrap())
 }
 
