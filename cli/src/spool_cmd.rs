@@ -166,9 +166,16 @@ fn retry(dir: &Path) -> ExitCode {
                     p.display()
                 );
             }
+            for (p, why) in &r.skipped_untrusted {
+                eprintln!(
+                    "auditwire spool: {}: {why}; skipped, left untouched",
+                    p.display()
+                );
+            }
             print(&serde_json::json!({
                 "moved": r.moved,
                 "skipped_live": r.skipped_live.len(),
+                "skipped_untrusted": r.skipped_untrusted.len(),
             }));
             ExitCode::SUCCESS
         }

@@ -7,7 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use auditwire::{Actor, Backoff, Client, Config, Context, EmitOptions, Event, Target, Timestamp};
+use auditwire::{
+    Actor, Backoff, Client, Config, Context, EmitOptions, Event, MetadataValue, Target, Timestamp,
+};
 use rand::Rng;
 
 const BIN: &str = env!("CARGO_BIN_EXE_auditwire");
@@ -389,4 +391,118 @@ fn rejected_events_become_dead_letters_and_retry_delivers_them() {
     let (by_n, _) = stored(&good_db, "org_dead");
     assert_eq!(by_n.len(), 20);
     assert!(auditwire::spool_status(&spool).unwrap().runs.is_empty());
+}
+
+/// A small tmpfs at `path` (root only), unmounted on drop.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(path: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(path).unwrap();
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(path)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| SmallDisk(path.to_owned()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+fn sized_event(n: u64) -> Event {
+    Event {
+        action: "document.updated".into(),
+        occurred_at: Timestamp::parse("2026-01-02T03:04:05.000Z").unwrap(),
+        version: None,
+        actor: Actor::new("user_1", "user"),
+        targets: vec![Target::new(format!("doc_{n}"), "document")],
+        context: Context::new("10.0.0.1"),
+        metadata: Some(
+            [
+                ("n".to_owned(), MetadataValue::from(n.to_string())),
+                ("pad".to_owned(), MetadataValue::from("x".repeat(400))),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+    }
+}
+
+#[test]
+fn a_full_disk_names_the_spool_file_and_drain_still_empties_it() {
+    let scratch = Scratch::new("diskfull");
+    let Some(disk) = SmallDisk::mount(&scratch.0.join("disk"), "4m") else {
+        eprintln!("note: cannot mount a tmpfs (not root?): the disk-full test is skipped");
+        return;
+    };
+    let spool = disk.0.join("spool");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let client = Client::try_new(
+        Config::builder()
+            .api_key(KEY)
+            .base_url(&dead_url)
+            .ignore_env(true)
+            .spool_dir(&spool)
+            .shutdown_timeout(Duration::ZERO)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut accepted = 0u64;
+    let error = loop {
+        match client.emit("org_full", &sized_event(accepted), EmitOptions::default()) {
+            Ok(_) => accepted += 1,
+            Err(e) => break e.to_string(),
+        }
+        assert!(accepted < 100_000, "the disk never filled");
+    };
+    let run = auditwire::spool_status(&spool).unwrap().runs[0]
+        .path
+        .clone();
+    assert!(
+        error.contains(&format!("spool {}: disk full (", run.display())),
+        "{error}"
+    );
+    drop(client);
+    assert_eq!(auditwire::spool_status(&spool).unwrap().pending(), accepted);
+    // Whatever the shutdown freed is taken again: the disk is full for the drain.
+    let mut filler = std::fs::File::create(disk.0.join("filler")).unwrap();
+    while filler.write_all(&[0u8; 4096]).is_ok() {}
+    drop(filler);
+
+    let db = scratch.0.join("server.db");
+    let server = Server::start("127.0.0.1:0", &db, &[]);
+    let out = Command::new(BIN)
+        .args(["spool", "drain"])
+        .arg(&spool)
+        .args(["--base-url", &server.url(), "--timeout", "60"])
+        .env("WORKOS_API_KEY", KEY)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+
+    let summary: serde_json::Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("drain output {text:?} ({e}); stderr {stderr}"));
+    assert_eq!(summary["delivered"], accepted, "{summary} {stderr}");
+    assert_eq!(summary["spooled"], 0, "{summary} {stderr}");
+    let (by_n, _) = stored(&db, "org_full");
+    assert_eq!(by_n.len() as u64, accepted);
+    assert!(auditwire::spool_status(&spool).unwrap().runs.is_empty());
+    drop(disk);
 }

@@ -72,7 +72,7 @@ pub unsafe extern "C" fn auditwire_client_new(
         out_arg(out, "out")?;
         let config = options.builder.build()?;
         let client = Box::new(auditwire_client {
-            client: Client::new(config),
+            client: Client::try_new(config)?,
         });
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { *out = Box::into_raw(client) };

@@ -362,8 +362,41 @@ static void test_dead_letters(void) {
   CHECK(system(cmd) == 0);
 }
 
+/* A spool that cannot be used fails auditwire_client_new, naming the file (a corrupt run, a
+ * NUL byte in the path), instead of a client whose every emit fails. */
+static void test_unusable_spool_fails_at_new(void) {
+  char dir[] = "/tmp/auditwire-c-badspool-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char bad[128];
+  snprintf(bad, sizeof bad, "%s/run-0000000000000000.db", dir);
+  FILE *f = fopen(bad, "w");
+  CHECK(f != NULL);
+  fputs("this is not a SQLite database, just garbage bytes", f);
+  fclose(f);
+  auditwire_options *o = server_options();
+  CHECK_OK(auditwire_options_set_spool_dir(o, dir, strlen(dir)));
+  auditwire_client *c = NULL;
+  CHECK_RC(auditwire_client_new(o, &c), AUDITWIRE_RESULT_SPOOL_ERROR);
+  CHECK(c == NULL);
+  CHECK(last_error_has("run-0000000000000000.db"));
+  static const char nul_path[] = {'/', 't', 'm', 'p', '/', 'a', 0, 'b'};
+  o = server_options();
+  auditwire_result rc = auditwire_options_set_spool_dir(o, nul_path, sizeof nul_path);
+  if (rc == AUDITWIRE_RESULT_OK) {
+    CHECK_RC(auditwire_client_new(o, &c), AUDITWIRE_RESULT_SPOOL_ERROR);
+    CHECK(c == NULL);
+    CHECK(last_error_has("/tmp/a"));
+  } else {
+    auditwire_options_free(o);
+  }
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK(system(cmd) == 0);
+}
+
 int main(void) {
   test_dead_letters();
+  test_unusable_spool_fails_at_new();
   test_emit_and_outcomes();
   test_null_and_utf8();
   test_management();

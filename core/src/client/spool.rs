@@ -1,11 +1,19 @@
 //! The disk spool: accepted events in SQLite (WAL) before `emit` returns.
 //!
 //! Layout: `spool_dir/run-<id>.db` is one owner run's database, `run-<id>.lock` its lock
-//! file, held with an exclusive `flock` for the life of the run. A new run adopts every
-//! run whose lock it can take (its owner is dead): the rows move into the new run's
-//! database in one transaction, then the old files are removed. A live owner's run is
-//! never touched. A file that is corrupt or from a newer schema is reported by name and
-//! left as it is.
+//! file, held with an exclusive `flock` for the life of the run, `run-<id>.reserve` 1 MiB
+//! kept allocated so that delivered events can still be deleted on a full disk. A new run
+//! takes the first run whose lock it can take (its owner is dead) over by name, with no
+//! copy, and adopts every other such run: the rows move into its database in one
+//! transaction, then the old files are removed. A live owner's run is never touched. A
+//! file that is corrupt or from a newer schema is reported by name and left as it is.
+//!
+//! Full disk: an insert fails with `spool <file>: disk full (...)`; deletes and dead letters
+//! let the WAL start over and, if that is not enough, free the reserve.
+//!
+//! Trust: the directory must belong to the effective user and not be writable by group or
+//! others; a run file (or its `-wal`, `-shm` or lock) that is a symbolic link or belongs to
+//! another user is never opened nor adopted (it is skipped with a warning and left as it is).
 //!
 //! Writes are group commits: callers queue inserts and wait until the transaction holding
 //! them commits — the first of them commits for all (no thread hand-off when alone);
@@ -29,6 +37,9 @@ use super::api_error::ApiError;
 use super::envelope::{Endpoint, Envelope};
 use super::fork::SqliteCalls;
 use super::wal_checkpoint;
+
+/// How long queued deletes and bookkeeping wait after a failed commit before another try.
+const OPS_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// How long a caller polls for its group commit to end before it sleeps.
 const POLL_FOR_COMMIT: Duration = Duration::from_micros(300);
@@ -98,6 +109,18 @@ fn err(path: &Path, message: impl fmt::Display) -> SpoolError {
     SpoolError {
         path: path.to_owned(),
         message: message.to_string(),
+    }
+}
+
+fn is_disk_full<T>(r: &rusqlite::Result<T>) -> bool {
+    matches!(r, Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull))
+}
+
+/// A failed write to `path`, a full disk called by its name.
+fn write_error(path: &Path, e: &rusqlite::Error) -> SpoolError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => err(path, format!("disk full ({e})")),
+        _ => err(path, format!("write failed ({e})")),
     }
 }
 
@@ -177,6 +200,8 @@ struct WriterState {
     polling: usize,
     /// The number of the batch that new inserts join; bumped as a committer takes one.
     batch: u64,
+    /// Ops whose commit failed wait until then before the background thread tries again.
+    ops_retry_at: Option<Instant>,
 }
 
 /// Group commit: the first caller to find no commit in progress commits everything queued
@@ -240,7 +265,32 @@ impl Writer {
             let mut w = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
             let first = w.next_id;
             let calls = SqliteCalls::enter();
-            let result = commit(&w.conn, first, &inserts, &ops);
+            let mut result = commit(&w.conn, first, &inserts, &ops);
+            // On a full disk, deliveries and bookkeeping let the WAL start over (once copied
+            // into the database it is rewritten from its start: no new space), with the
+            // reserve freed for the database to grow into if need be. New events and retry
+            // bookkeeping never use the reserve: it is kept for the end of delivery.
+            if inserts.is_empty() && is_disk_full(&result) {
+                let ends = ops
+                    .iter()
+                    .any(|op| matches!(op, Op::Delete { .. } | Op::Dead { .. }));
+                let retry = |release: bool| {
+                    if release && !release_reserve(&self.path) {
+                        return None;
+                    }
+                    let ckpt = w
+                        .conn
+                        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    if let Err(e) = ckpt {
+                        log::debug!("auditwire: spool {}: {e}", self.path.display());
+                    }
+                    Some(commit(&w.conn, first, &inserts, &ops))
+                };
+                result = retry(false).unwrap_or(result);
+                if ends && is_disk_full(&result) {
+                    result = retry(true).unwrap_or(result);
+                }
+            }
             drop(calls);
             if result.is_ok() {
                 w.next_id = first + inserts.len() as i64;
@@ -253,16 +303,22 @@ impl Writer {
         self.rounds.fetch_add(1, Ordering::Release);
         match result {
             Ok((ids, freed)) => {
+                st.ops_retry_at = None;
                 self.bytes.fetch_sub(freed, Ordering::AcqRel);
                 for (ins, id) in inserts.iter().zip(ids) {
                     st.done.insert(ins.seq, Ok(id));
                 }
             }
             Err(e) => {
-                log::error!("auditwire: spool {} write failed: {e}", self.path.display());
+                let e = write_error(&self.path, &e);
+                log::error!("auditwire: {e}");
                 for ins in &inserts {
-                    st.done
-                        .insert(ins.seq, Err(format!("spool write failed: {e}")));
+                    st.done.insert(ins.seq, Err(e.to_string()));
+                }
+                if !ops.is_empty() && !st.stop {
+                    // Deletes and bookkeeping are kept and tried again a little later.
+                    st.ops.splice(0..0, ops);
+                    st.ops_retry_at = Some(Instant::now() + OPS_RETRY_AFTER);
                 }
             }
         }
@@ -328,7 +384,9 @@ fn open_conn(path: &Path, durability: Durability) -> Result<Connection, SpoolErr
     super::sqlite_config::configure();
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
     )
     .map_err(|e| err(path, e))?;
     let sync = match durability {
@@ -381,15 +439,35 @@ fn check_version(conn: &Connection, path: &Path) -> Result<(), SpoolError> {
     Ok(())
 }
 
-fn create_private(path: &Path) -> std::io::Result<File> {
+/// Opens (or creates, 0600) a spool file without following a symbolic link; refuses a
+/// file another user owns. `fresh`: the file must not exist yet.
+fn create_private(path: &Path, fresh: bool) -> std::io::Result<File> {
     let mut o = OpenOptions::new();
-    o.read(true).write(true).create(true).truncate(false);
+    o.read(true).write(true);
+    if fresh {
+        o.create_new(true);
+    } else {
+        o.create(true).truncate(false);
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
     }
-    o.open(path)
+    let file = o.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = file.metadata()?.uid();
+        if uid != trust::euid() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("owned by {}, not by this process's user", trust::user(uid)),
+            ));
+        }
+    }
+    Ok(file)
 }
 
 /// Releases the run lock taken with `try_lock` (closing the file would too).
@@ -428,6 +506,138 @@ fn try_lock(file: &File) -> std::io::Result<bool> {
     }
 }
 
+/// Whom a spool trusts: the effective user, and nobody else.
+mod trust {
+    use std::path::{Path, PathBuf};
+
+    use super::{err, SpoolError};
+
+    /// The effective user id.
+    #[cfg(unix)]
+    pub(super) fn euid() -> u32 {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }
+    }
+
+    /// A user as messages show it: `uid 65534 (nobody)`.
+    #[cfg(unix)]
+    pub(super) fn user(uid: u32) -> String {
+        // SAFETY: a zeroed passwd is a valid out-parameter; `buf` outlives the call and the
+        // name is copied out before it is dropped.
+        unsafe {
+            let mut pw: libc::passwd = std::mem::zeroed();
+            let mut buf = vec![0 as libc::c_char; 4096];
+            let mut found = std::ptr::null_mut();
+            let rc = libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut found);
+            if rc == 0 && !found.is_null() && !pw.pw_name.is_null() {
+                let name = std::ffi::CStr::from_ptr(pw.pw_name).to_string_lossy();
+                return format!("uid {uid} ({name})");
+            }
+        }
+        format!("uid {uid}")
+    }
+
+    /// Refuses a spool directory that another user owns or that group or others may write.
+    #[cfg(unix)]
+    pub(super) fn check_dir(dir: &Path) -> Result<(), SpoolError> {
+        use std::os::unix::fs::MetadataExt;
+        let me = euid();
+        let link = std::fs::symlink_metadata(dir).map_err(|e| err(dir, e))?;
+        if link.file_type().is_symlink() && link.uid() != me && link.uid() != 0 {
+            return Err(err(
+                dir,
+                format!(
+                    "is a symbolic link owned by {}, not by {} that runs auditwire; use a directory you own (`mkdir -m 700 DIR`)",
+                    user(link.uid()),
+                    user(me)
+                ),
+            ));
+        }
+        let meta = std::fs::metadata(dir).map_err(|e| err(dir, e))?;
+        if !meta.is_dir() {
+            return Err(err(dir, "not a directory"));
+        }
+        let (mode, owner) = (meta.mode() & 0o7777, meta.uid());
+        if owner != me {
+            return Err(err(
+                dir,
+                format!(
+                    "owned by {} (mode {mode:04o}), not by {} that runs auditwire: another user's directory could hold events that would be sent under this API key; use a directory you own (`mkdir -m 700 DIR`)",
+                    user(owner),
+                    user(me)
+                ),
+            ));
+        }
+        let writers = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+            (true, true) => "group and others",
+            (true, false) => "group",
+            (false, true) => "others",
+            (false, false) => return Ok(()),
+        };
+        Err(err(
+            dir,
+            format!(
+                "writable by {writers} (mode {mode:04o}, owner {}): another user could plant events that would be sent under this API key; run `chmod 700 {}` or use a private directory",
+                user(owner),
+                dir.display()
+            ),
+        ))
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn check_dir(_dir: &Path) -> Result<(), SpoolError> {
+        Ok(())
+    }
+
+    /// The files of a run: its database, `-wal`, `-shm` and lock.
+    pub(super) fn files_of(db: &Path) -> [PathBuf; 4] {
+        let with = |suffix: &str| {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            PathBuf::from(p)
+        };
+        [
+            db.to_owned(),
+            with("-wal"),
+            with("-shm"),
+            super::lock_path_of(db),
+        ]
+    }
+
+    /// Why a run must be neither opened nor adopted: one of its files is a symbolic link,
+    /// not a regular file, or another user's. `None` when it is this user's.
+    #[cfg(unix)]
+    pub(super) fn untrusted_run(db: &Path) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let me = euid();
+        for file in files_of(db) {
+            let Ok(meta) = std::fs::symlink_metadata(&file) else {
+                continue;
+            };
+            let name = file.file_name().unwrap_or_default().to_string_lossy();
+            if meta.file_type().is_symlink() {
+                return Some(format!("{name} is a symbolic link"));
+            }
+            if !meta.is_file() {
+                return Some(format!("{name} is not a regular file"));
+            }
+            if meta.uid() != me {
+                return Some(format!(
+                    "{name} is owned by {}, not by {} that runs auditwire",
+                    user(meta.uid()),
+                    user(me)
+                ));
+            }
+        }
+        None
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn untrusted_run(_db: &Path) -> Option<String> {
+        None
+    }
+}
+
 /// The run databases in a spool directory, sorted.
 pub(crate) fn run_files(dir: &Path) -> Result<Vec<PathBuf>, SpoolError> {
     let mut out = Vec::new();
@@ -453,19 +663,17 @@ fn lock_path_of(db: &Path) -> PathBuf {
 }
 
 fn remove_run_files(db: &Path) {
-    for suffix in ["-wal", "-shm"] {
-        let mut p = db.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(p));
+    let reserve = reserve_of(db);
+    let [db, wal, shm, lock] = trust::files_of(db);
+    for p in [reserve, wal, shm, db, lock] {
+        let _ = std::fs::remove_file(p);
     }
-    let _ = std::fs::remove_file(db);
-    let _ = std::fs::remove_file(lock_path_of(db));
 }
 
 /// A dead owner's run, locked by us; `None` when its owner is alive.
 pub(crate) fn lock_dead_run(db: &Path) -> Result<Option<File>, SpoolError> {
     let lock_path = lock_path_of(db);
-    let file = create_private(&lock_path).map_err(|e| err(&lock_path, e))?;
+    let file = create_private(&lock_path, false).map_err(|e| err(&lock_path, e))?;
     match try_lock(&file) {
         Ok(true) => Ok(Some(file)),
         Ok(false) => Ok(None),
@@ -495,45 +703,87 @@ impl Spool {
         durability: Durability,
         poll_for: Duration,
     ) -> Result<Spool, SpoolError> {
+        let shown = dir.to_string_lossy();
+        if shown.contains('\0') {
+            return Err(err(
+                Path::new(&shown.replace('\0', "\\0")),
+                "the path contains a NUL byte, which no file name can hold",
+            ));
+        }
         create_dir(dir)?;
+        trust::check_dir(dir)?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let db_path = dir.join(format!("run-{}.db", &id[..16]));
         let lock_path = lock_path_of(&db_path);
-        let lock = create_private(&lock_path).map_err(|e| err(&lock_path, e))?;
+        let lock = create_private(&lock_path, true).map_err(|e| err(&lock_path, e))?;
         if !try_lock(&lock).map_err(|e| err(&lock_path, e))? {
             return Err(err(&lock_path, "locked by another process"));
         }
-        create_private(&db_path).map_err(|e| err(&db_path, e))?;
         let _calls = SqliteCalls::enter();
+        // Take a dead owner's run over by name (no disk space needed, so a drain works on a
+        // full disk); only when there is none, start an empty database.
+        let took_over = take_over(dir, &db_path);
+        if !took_over {
+            if let Err(e) = create_private(&db_path, true) {
+                remove_run_files(&db_path);
+                return Err(err(&db_path, e));
+            }
+        }
         let setup = || -> Result<Connection, SpoolError> {
             let conn = open_conn(&db_path, durability)?;
-            conn.execute_batch(SCHEMA).map_err(|e| err(&db_path, e))?;
-            conn.pragma_update(None, "user_version", SPOOL_SCHEMA_VERSION)
-                .map_err(|e| err(&db_path, e))?;
+            if !took_over {
+                conn.execute_batch(SCHEMA).map_err(|e| err(&db_path, e))?;
+                conn.pragma_update(None, "user_version", SPOOL_SCHEMA_VERSION)
+                    .map_err(|e| err(&db_path, e))?;
+            }
             Ok(conn)
+        };
+        // On failure, a run taken over is left in place (unlocked) for the next owner.
+        let fail = |e: SpoolError| {
+            if !took_over {
+                remove_run_files(&db_path);
+            }
+            Err(e)
         };
         let conn = match setup() {
             Ok(c) => c,
-            Err(e) => {
-                remove_run_files(&db_path);
-                return Err(e);
-            }
+            Err(e) => return fail(e),
         };
+        if took_over {
+            // Adopted rows are due now, as copied ones are; on a full disk they keep their time.
+            if let Err(e) = conn.execute("UPDATE events SET next_ms = 0 WHERE next_ms > 0", []) {
+                log::debug!("auditwire: spool {}: {e}", db_path.display());
+            }
+        }
         // Adopt dead owners' runs; a bad file stops us (reported, untouched).
         let adopted = (|| {
             for other in run_files(dir)? {
                 if other == db_path {
                     continue;
                 }
-                adopt(&conn, &other)?;
+                if let Some(why) = trust::untrusted_run(&other) {
+                    log::warn!(
+                        "auditwire: spool {}: {why}; not adopted, left untouched",
+                        other.display()
+                    );
+                    continue;
+                }
+                match adopt(&conn, &other) {
+                    Err(AdoptError::DiskFull(e)) => {
+                        log::warn!("auditwire: {e}; the run is left for a later start");
+                        return Ok(());
+                    }
+                    Err(AdoptError::Bad(e)) => return Err(e),
+                    Ok(()) => {}
+                }
             }
             Ok(())
         })();
         if let Err(e) = adopted {
             drop(conn);
-            remove_run_files(&db_path);
-            return Err(e);
+            return fail(e);
         }
+        make_reserve(&db_path);
         let (pending, bytes, initial_max_id): (i64, i64, i64) = conn
             .query_row(
                 "SELECT (SELECT count(*) FROM events),
@@ -633,7 +883,7 @@ impl Spool {
     pub(crate) fn insert(&self, env: &Envelope) -> Result<i64, String> {
         let mut st = self.writer.lock();
         if st.stop {
-            return Err("the spool is closed".into());
+            return Err(err(&self.writer.path, "closed").to_string());
         }
         st.next_seq += 1;
         let seq = st.next_seq;
@@ -655,7 +905,7 @@ impl Spool {
                 return r;
             }
             if st.stopped {
-                return Err("the spool writer stopped".into());
+                return Err(err(&self.writer.path, "the writer stopped").to_string());
             }
             if !st.committing {
                 if (st.waiting > 0 || st.polling > 0) && !yielded {
@@ -826,9 +1076,27 @@ fn create_dir(dir: &Path) -> Result<(), SpoolError> {
     b.create(dir).map_err(|e| err(dir, e))
 }
 
+/// Why a dead owner's run was not adopted.
+enum AdoptError {
+    /// The disk is full: the run is left for a later start.
+    DiskFull(SpoolError),
+    /// The run is unreadable, corrupt or newer: reported, left untouched.
+    Bad(SpoolError),
+}
+
+/// Opens a dead owner's database to check its schema; the error names the file.
+fn check_run(db: &Path) -> Result<(), SpoolError> {
+    let old = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+    )
+    .map_err(|e| err(db, format!("cannot open: {e}; left untouched")))?;
+    check_version(&old, db)
+}
+
 /// Moves a dead owner's rows into `conn`'s database and removes its files.
-fn adopt(conn: &Connection, other: &Path) -> Result<(), SpoolError> {
-    let Some(lock) = lock_dead_run(other)? else {
+fn adopt(conn: &Connection, other: &Path) -> Result<(), AdoptError> {
+    let Some(lock) = lock_dead_run(other).map_err(AdoptError::Bad)? else {
         return Ok(());
     };
     if !other.exists() {
@@ -836,11 +1104,7 @@ fn adopt(conn: &Connection, other: &Path) -> Result<(), SpoolError> {
         let _ = std::fs::remove_file(lock_path_of(other));
         return Ok(());
     }
-    {
-        let old = Connection::open_with_flags(other, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(|e| err(other, format!("cannot open: {e}; left untouched")))?;
-        check_version(&old, other)?;
-    }
+    check_run(other).map_err(AdoptError::Bad)?;
     let path = other.to_string_lossy().into_owned();
     let run = || -> rusqlite::Result<(usize, usize)> {
         conn.execute("ATTACH DATABASE ?1 AS old", [&path])?;
@@ -867,7 +1131,13 @@ fn adopt(conn: &Connection, other: &Path) -> Result<(), SpoolError> {
         let _ = conn.execute("DETACH DATABASE old", []);
         moved
     };
-    let (n, d) = run().map_err(|e| err(other, format!("cannot adopt: {e}; left untouched")))?;
+    let (n, d) = run().map_err(|e| {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            AdoptError::DiskFull(write_error(other, &e))
+        } else {
+            AdoptError::Bad(err(other, format!("cannot adopt: {e}; left untouched")))
+        }
+    })?;
     log::info!(
         "auditwire: adopted {n} pending event(s) and {d} dead letter(s) from {}",
         other.display()
@@ -875,6 +1145,104 @@ fn adopt(conn: &Connection, other: &Path) -> Result<(), SpoolError> {
     remove_run_files(other);
     drop(lock);
     Ok(())
+}
+
+/// Makes the first dead owner's run found (trusted and readable) this run's, under
+/// `db_path`: its files are hard-linked to the new names, then the old names removed, so
+/// no byte is copied. A crash in between leaves the rows under both names: the next start
+/// adopts both and sends the copies under the same idempotency keys. False if none was
+/// taken (nothing to take, or the links failed).
+fn take_over(dir: &Path, db_path: &Path) -> bool {
+    let Ok(runs) = run_files(dir) else {
+        return false;
+    };
+    for other in runs {
+        if other == db_path || trust::untrusted_run(&other).is_some() {
+            continue;
+        }
+        let Ok(Some(lock)) = lock_dead_run(&other) else {
+            continue;
+        };
+        if check_run(&other).is_err() {
+            // Left for `adopt`, which reports it by name.
+            continue;
+        }
+        let [old_db, old_wal, old_shm, old_lock] = trust::files_of(&other);
+        let [new_db, new_wal, _, _] = trust::files_of(db_path);
+        let linked = std::fs::hard_link(&old_db, &new_db).and_then(|()| {
+            if old_wal.exists() {
+                std::fs::hard_link(&old_wal, &new_wal)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = linked {
+            log::debug!("auditwire: spool {}: cannot link: {e}", other.display());
+            let _ = std::fs::remove_file(&new_wal);
+            let _ = std::fs::remove_file(&new_db);
+            return false;
+        }
+        let _ = std::fs::rename(reserve_of(&other), reserve_of(db_path));
+        for p in [old_wal, old_shm, old_db, old_lock] {
+            let _ = std::fs::remove_file(p);
+        }
+        drop(lock);
+        log::info!(
+            "auditwire: took over the run {} as {}",
+            other.display(),
+            db_path.display()
+        );
+        return true;
+    }
+    false
+}
+
+/// Bytes a run keeps allocated on disk (its reserve file) so that deleting delivered
+/// events still works once the disk is full.
+const RESERVE_BYTES: i64 = 1 << 20;
+
+/// The reserve file of a run.
+fn reserve_of(db: &Path) -> PathBuf {
+    db.with_extension("reserve")
+}
+
+/// Allocates the run's reserve file, unless it has one; best effort (the disk may be full).
+fn make_reserve(db: &Path) {
+    let path = reserve_of(db);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return;
+    }
+    let Ok(file) = create_private(&path, true) else {
+        return;
+    };
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: posix_fallocate on a file descriptor we own.
+        let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, RESERVE_BYTES) };
+        if rc != 0 {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        if file.set_len(RESERVE_BYTES as u64).is_err() {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Frees the run's reserve (the disk is full); true if there was one.
+fn release_reserve(db: &Path) -> bool {
+    let freed = std::fs::remove_file(reserve_of(db)).is_ok();
+    if freed {
+        log::warn!(
+            "auditwire: spool {}: disk full; released its {RESERVE_BYTES}-byte reserve to record deliveries",
+            db.display()
+        );
+    }
+    freed
 }
 
 /// How often the background thread checkpoints the WAL into the database.
@@ -902,7 +1270,9 @@ fn background_loop(writer: &Writer) {
             last_checkpoint = Instant::now();
             st = writer.lock();
         }
-        if st.committing || (st.inserts.is_empty() && st.ops.is_empty()) {
+        let ops_due = !st.ops.is_empty()
+            && (st.stop || st.ops_retry_at.map_or(true, |t| Instant::now() >= t));
+        if st.committing || (st.inserts.is_empty() && !ops_due) {
             if st.stop && !st.committing {
                 st.stopped = true;
                 for cv in &writer.committed {
@@ -1099,7 +1469,14 @@ fn file_size(p: &Path) -> u64 {
 
 fn is_live(db: &Path) -> bool {
     let lock_path = lock_path_of(db);
-    match File::open(&lock_path) {
+    let mut o = OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    }
+    match o.open(&lock_path) {
         Ok(f) => !try_lock(&f).unwrap_or(false),
         Err(_) => false,
     }
@@ -1109,7 +1486,9 @@ fn open_read(db: &Path) -> Result<Connection, SpoolError> {
     super::sqlite_config::configure();
     let conn = Connection::open_with_flags(
         db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
     )
     .map_err(|e| err(db, e))?;
     conn.busy_timeout(Duration::from_secs(5))
@@ -1126,6 +1505,18 @@ pub fn spool_status(dir: &Path) -> Result<SpoolStatus, SpoolError> {
     }
     let mut status = SpoolStatus::default();
     for path in run_files(dir)? {
+        if let Some(why) = trust::untrusted_run(&path) {
+            status.runs.push(SpoolRun {
+                path,
+                live: false,
+                pending: 0,
+                dead_letters: 0,
+                oldest_accepted_ms: None,
+                size_bytes: 0,
+                error: Some(format!("{why}; not read")),
+            });
+            continue;
+        }
         let mut run = SpoolRun {
             live: is_live(&path),
             size_bytes: file_size(&path),
@@ -1171,6 +1562,10 @@ pub fn spool_dead_letters(dir: &Path) -> Result<Vec<DeadLetter>, SpoolError> {
     }
     let mut out = Vec::new();
     for path in run_files(dir)? {
+        if let Some(why) = trust::untrusted_run(&path) {
+            log::warn!("auditwire: spool {}: {why}; not read", path.display());
+            continue;
+        }
         let conn = open_read(&path)?;
         let mut stmt = conn
             .prepare(
@@ -1213,6 +1608,8 @@ pub struct RetryReport {
     pub moved: u64,
     /// Runs skipped because a live process owns them.
     pub skipped_live: Vec<PathBuf>,
+    /// Runs skipped because a file of theirs is another user's or a symbolic link, with why.
+    pub skipped_untrusted: Vec<(PathBuf, String)>,
 }
 
 /// Moves every dead letter back to pending (attempts reset), in runs no live process owns.
@@ -1221,8 +1618,13 @@ pub fn spool_retry(dir: &Path) -> Result<RetryReport, SpoolError> {
     if !dir.is_dir() {
         return Err(err(dir, "no such directory"));
     }
+    trust::check_dir(dir)?;
     let mut report = RetryReport::default();
     for path in run_files(dir)? {
+        if let Some(why) = trust::untrusted_run(&path) {
+            report.skipped_untrusted.push((path, why));
+            continue;
+        }
         let Some(lock) = lock_dead_run(&path)? else {
             report.skipped_live.push(path);
             continue;
