@@ -169,7 +169,8 @@ fn bad_input(message: String) -> PyErr {
     native_error_from(&[("kind", "config"), ("message", &message)])
 }
 
-/// An outcome as a dict: `outcome`, `attempts`, `status`, `request_id`, `error`.
+/// An outcome as a dict: `outcome` (its core name), `attempts`, `organization_id`,
+/// `idempotency_key`, `status`, `request_id`, `error`, `description` (its core text).
 fn outcome_dict<'py>(
     py: Python<'py>,
     outcome: &Outcome,
@@ -377,8 +378,8 @@ impl PyReceipt {
     /// Waits up to `timeout` seconds (`None`: until the retry budget ends).
     ///
     /// Returns the outcome when delivered; raises the `APIError` subclass on rejection
-    /// or expiry, `ClosedError` when the client closed first, and
-    /// `concurrent.futures.TimeoutError` when the time ran out.
+    /// or expiry, `ClosedError` (`InDoubtError` when in doubt) when the client shut down
+    /// first, and `concurrent.futures.TimeoutError` when the time ran out.
     #[pyo3(signature = (timeout = None))]
     fn result(slf: &Bound<'_, Self>, timeout: Option<PyObject>) -> PyResult<PyObject> {
         let py = slf.py();
@@ -634,15 +635,22 @@ impl NativeClient {
         Ok(py.allow_threads(|| self.client.flush(t)))
     }
 
-    /// Stops accepting, delivers for up to `timeout` seconds; returns
-    /// `(remaining, spooled, lost)`.
-    fn shutdown(&self, py: Python<'_>, timeout: f64) -> PyResult<(usize, usize, usize)> {
+    /// Stops accepting, delivers for up to `timeout` seconds; returns the shutdown report
+    /// as a dict (`remaining`, `spooled`, `lost`, `in_doubt`, `last_error`, `exit_message`).
+    fn shutdown<'py>(&self, py: Python<'py>, timeout: f64) -> PyResult<Bound<'py, PyDict>> {
         let t = secs(timeout, "timeout")?;
         let r = py.allow_threads(|| self.client.shutdown_report(t));
-        Ok((r.remaining, r.spooled, r.lost))
+        let d = PyDict::new(py);
+        d.set_item("remaining", r.remaining)?;
+        d.set_item("spooled", r.spooled)?;
+        d.set_item("lost", r.lost)?;
+        d.set_item("in_doubt", r.in_doubt)?;
+        d.set_item("exit_message", r.exit_message())?;
+        d.set_item("last_error", r.last_error)?;
+        Ok(d)
     }
 
-    /// The counters, as a dict.
+    /// The counters named by core's `Stats::fields()`, in its order, then `pending`, as a dict.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = py.allow_threads(|| self.client.stats());
         let d = PyDict::new(py);

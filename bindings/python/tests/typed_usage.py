@@ -58,7 +58,8 @@ def main(url: str) -> int:
         left: int = client.flush(5.0)
         stats = client.stats()
         pending: int = stats["pending"]
-        print(out, done, again, state, schema, names, versions, days, left, pending)
+        in_doubt: int = stats["in_doubt"]
+        print(out, done, again, state, schema, names, versions, days, left, pending, in_doubt, out.description)
     try:
         WorkOSClient(api_key="k", client_id="c", base_url=url).close(1.0)
     except auditwire.RateLimitExceededError as e:
@@ -68,4 +69,10 @@ def main(url: str) -> int:
         print(e.status_code, e.code, e.message, e.errors, e.request_id)
     except auditwire.ValidationError as e:
         print([(path, message) for path, message in e.errors])
-    return client.close(1.0)
+    except auditwire.InDoubtError as e:
+        key: Optional[str] = e.idempotency_key
+        print(key, e.outcome)
+    report: auditwire.ShutdownReport = client.close(1.0)
+    line: Optional[str] = report.exit_message
+    print(report.in_doubt, report.lost, report.spooled, report.last_error, line)
+    return report

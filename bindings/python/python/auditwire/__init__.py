@@ -16,6 +16,7 @@ from .errors import (
     BadRequestError,
     ClosedError,
     ConfigurationError,
+    InDoubtError,
     NotFoundError,
     QueueFullError,
     RateLimitExceededError,
@@ -36,6 +37,7 @@ from .types import (
     ListMetadata,
     ListPage,
     Outcome,
+    ShutdownReport,
 )
 
 __version__: str = _native.__version__
@@ -57,6 +59,7 @@ __all__ = [
     "Client",
     "ClosedError",
     "ConfigurationError",
+    "InDoubtError",
     "ListMetadata",
     "ListPage",
     "NotFoundError",
@@ -65,6 +68,7 @@ __all__ = [
     "RateLimitExceededError",
     "Receipt",
     "ServerError",
+    "ShutdownReport",
     "SpoolError",
     "UnprocessableEntityError",
     "ValidationError",

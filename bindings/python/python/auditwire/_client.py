@@ -9,12 +9,13 @@ import datetime as _dt
 import json
 import logging
 import os
+import sys
 import threading
 import weakref
-from typing import Any, Callable, Dict, Generator, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Generator, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 from . import _native
-from .errors import ClosedError, ValidationError, api_error_from, error_from
+from .errors import ValidationError, api_error_from, error_from, shutdown_error_from
 from .types import (
     AuditLogAction,
     AuditLogExport,
@@ -23,7 +24,11 @@ from .types import (
     ListMetadata,
     ListPage,
     Outcome,
+    ShutdownReport,
 )
+
+if TYPE_CHECKING:
+    from ._native import Stats
 
 __all__ = ["Client", "WorkOSClient", "AuditLogs", "AuditLog", "Receipt", "validate"]
 
@@ -129,6 +134,7 @@ def _outcome(d: Mapping[str, Any]) -> Outcome:
         status=d.get("status"),
         request_id=d.get("request_id"),
         error=api_error_from(err) if err else None,
+        description=str(d.get("description", "")),
     )
 
 
@@ -157,7 +163,7 @@ def _receipt_result(receipt: Receipt, timeout: Optional[float] = None) -> Outcom
         return out
     if out.error is not None:
         raise out.error
-    raise ClosedError("the client closed before the event was delivered")
+    raise shutdown_error_from(out.outcome, out.description, out.idempotency_key)
 
 
 def _receipt_await(receipt: Receipt) -> Generator[Any, None, Outcome]:
@@ -192,7 +198,9 @@ class AuditLogs(_native.AuditLogsBase):
         idempotency_key: Optional[str] = None,
         request_options: Optional[Mapping[str, Any]] = None,
     ) -> Outcome:
-        """Sends an event and blocks until it is delivered; raises on rejection or expiry.
+        """Sends an event and blocks until it is delivered; raises on rejection or expiry,
+        and ``ClosedError`` (``InDoubtError`` when in doubt, with ``idempotency_key``) when
+        the client shuts down first.
 
         ``request_options`` is accepted for compatibility with ``workos`` and ignored.
         """
@@ -342,6 +350,18 @@ class _LogPump:
             logger.log(levelno, "%s", message, extra={"rust_target": target})
 
 
+def _logging_configured() -> bool:
+    """True when a handler other than a ``NullHandler`` would see the ``auditwire`` logger's records."""
+    current: Optional[logging.Logger] = logger
+    while current is not None:
+        if any(not isinstance(h, logging.NullHandler) for h in current.handlers):
+            return True
+        if not current.propagate:
+            return False
+        current = current.parent
+    return False
+
+
 def _close_at_exit(ref: "weakref.ReferenceType[Client]") -> None:
     client = ref()
     if client is not None:
@@ -352,7 +372,8 @@ class Client:
     """An auditwire client: validates on the caller's thread, delivers in the background.
 
     ``on_outcome`` is called once per accepted event, on a delivery worker thread (holding
-    the GIL only for that call); keep it short and never block in it.
+    the GIL only for that call; at shutdown, on the closing thread); keep it short and never
+    block in it. No call runs after ``close()`` returns.
     """
 
     def __init__(
@@ -419,24 +440,32 @@ class Client:
         t = self._native.shutdown_timeout if timeout is None else timeout
         return int(_call(self._native.flush, float(t)))
 
-    def close(self, timeout: Optional[float] = None) -> int:
+    def close(self, timeout: Optional[float] = None) -> ShutdownReport:
         """Stops accepting events, delivers for up to ``timeout`` seconds (default
-        ``shutdown_timeout``); returns how many accepted events were not delivered."""
+        ``shutdown_timeout``); returns how many accepted events were not delivered, as a
+        ``ShutdownReport`` (an ``int`` with ``in_doubt``, ``lost`` and ``spooled``). Once it
+        returns, no ``on_outcome`` call runs and no receipt changes."""
         t = self._native.shutdown_timeout if timeout is None else timeout
-        remaining, _spooled, _lost = _call(self._native.shutdown, float(t))
+        report = ShutdownReport(**_call(self._native.shutdown, float(t)))
         if not self._closed:
             self._closed = True
             atexit.unregister(self._atexit)
-        return int(remaining)
+        return report
 
     def _close_at_exit(self) -> None:
-        remaining, spooled, lost = self._native.shutdown(float(self._native.shutdown_timeout))
-        if remaining:
-            logger.warning("auditwire: %d event(s) not delivered at exit (%d spooled, %d lost)", remaining, spooled, lost)
+        # The core logs its exit line at WARNING; the log pump (its atexit hook runs after
+        # this one) hands it to the `auditwire` logger. Without a handler there, print it.
+        _native.set_log_level(logger.getEffectiveLevel())
+        report = self._native.shutdown(float(self._native.shutdown_timeout))
+        line = report["exit_message"]
+        if line and not _logging_configured():
+            sys.stderr.write(f"{line}\n")
+            sys.stderr.flush()
 
-    def stats(self) -> Dict[str, int]:
-        """The client's counters (accepted, delivered, rejected, pending, ...)."""
-        return dict(self._native.stats())
+    def stats(self) -> "Stats":
+        """The client's counters: those of the core (accepted, delivered, in_doubt, ...) and ``pending``."""
+        stats: Stats = self._native.stats()
+        return stats
 
     def __enter__(self) -> "Client":
         return self

@@ -1,12 +1,43 @@
 """Type stubs of the native module ``auditwire._native`` (internal: use ``auditwire``)."""
 
 from os import PathLike
-from typing import Any, Callable, Dict, Generator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Generator, List, Mapping, Optional, Tuple, TypedDict, Union
 
 from ._client import EventLike
 from .types import Outcome
 
 __version__: str
+
+class Stats(TypedDict):
+    """The counters of ``stats()``: core's ``Stats::FIELD_NAMES`` in order, then ``pending``
+    (``tests/test_api.py`` fails when they drift apart)."""
+
+    accepted: int
+    queued: int
+    in_flight: int
+    delivered: int
+    retried: int
+    rejected: int
+    expired: int
+    in_doubt: int
+    lost: int
+    spooled: int
+    adopted: int
+    delivered_late: int
+    refused_invalid: int
+    refused_queue_full: int
+    refused_closed: int
+    pending: int
+
+class ShutdownReportDict(TypedDict):
+    """What ``NativeClient.shutdown`` returns: core's ``ShutdownReport`` and its exit line."""
+
+    remaining: int
+    spooled: int
+    lost: int
+    in_doubt: int
+    last_error: Optional[str]
+    exit_message: Optional[str]
 
 class NativeError(Exception):
     """A core error; ``args[0]`` is a dict with ``kind`` and details."""
@@ -54,8 +85,8 @@ class NativeClient:
     def emit_json(self, body: bytes, idempotency_key: Optional[str] = None) -> Receipt: ...
     def emit_legacy_json(self, body: bytes, idempotency_key: Optional[str] = None) -> Receipt: ...
     def flush(self, timeout: float) -> int: ...
-    def shutdown(self, timeout: float) -> Tuple[int, int, int]: ...
-    def stats(self) -> Dict[str, int]: ...
+    def shutdown(self, timeout: float) -> ShutdownReportDict: ...
+    def stats(self) -> Stats: ...
     def create_export(self, request: bytes) -> str: ...
     def get_export(self, export_id: str) -> str: ...
     def create_schema(self, action: str, schema: bytes) -> str: ...

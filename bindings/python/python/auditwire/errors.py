@@ -9,6 +9,7 @@ __all__ = [
     "ValidationError",
     "QueueFullError",
     "ClosedError",
+    "InDoubtError",
     "SpoolError",
     "ConfigurationError",
     "APIError",
@@ -47,7 +48,24 @@ class QueueFullError(AuditWireError):
 
 
 class ClosedError(AuditWireError):
-    """The client was closed; no more events are accepted."""
+    """The client was closed: no more events are accepted, or an event ended at shutdown
+    without being delivered.
+
+    For an event, ``outcome`` says how it ended (``lost``, ``spooled`` or ``in_doubt``) and
+    ``idempotency_key`` is the key it was (or will be) sent with; both are ``None`` when
+    ``emit`` was refused.
+    """
+
+    def __init__(self, message: str, *, outcome: Optional[str] = None, idempotency_key: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.outcome = outcome
+        self.idempotency_key = idempotency_key
+
+
+class InDoubtError(ClosedError):
+    """The event was sent but no answer came before the client shut down: the server may
+    have stored it. Re-sending it under ``idempotency_key`` is safe (the server deduplicates)."""
 
 
 class SpoolError(AuditWireError):
@@ -150,6 +168,15 @@ def api_error_from(d: Mapping[str, Any]) -> APIError:
         request_id=d.get("request_id"),
         retry_after=d.get("retry_after"),
     )
+
+
+_SHUTDOWN_CLASSES = {"in_doubt": InDoubtError}
+
+
+def shutdown_error_from(outcome: str, message: str, idempotency_key: str) -> ClosedError:
+    """The exception for an event that ended at shutdown (``in_doubt``, ``lost``, ``spooled``)."""
+    cls = _SHUTDOWN_CLASSES.get(outcome, ClosedError)
+    return cls(message, outcome=outcome, idempotency_key=idempotency_key)
 
 
 def error_from(d: Mapping[str, Any]) -> AuditWireError:

@@ -15,6 +15,7 @@ __all__ = [
     "ListPage",
     "AuditLogRetention",
     "Outcome",
+    "ShutdownReport",
 ]
 
 T = TypeVar("T")
@@ -133,7 +134,14 @@ class AuditLogRetention:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How an accepted event ended: ``outcome`` is delivered, rejected, expired or shutdown."""
+    """How an accepted event ended.
+
+    ``outcome`` is the core's name: ``delivered``, ``rejected``, ``expired``, ``in_doubt``
+    (sent, no answer before shutdown: the server may have it; re-send under
+    ``idempotency_key`` to be safe), ``lost`` (shutdown without a spool) or ``spooled`` (left
+    in the disk spool; the next client on that directory delivers it). ``description`` is
+    the core's one-line account of it.
+    """
 
     outcome: str
     organization_id: str
@@ -142,8 +150,55 @@ class Outcome:
     status: Optional[int] = None
     request_id: Optional[str] = None
     error: Optional[Exception] = None
+    description: str = ""
 
     @property
     def delivered(self) -> bool:
         """True when the API accepted the event."""
         return self.outcome == "delivered"
+
+
+class ShutdownReport(int):
+    """What ``Client.close()`` returns: the number of accepted events not delivered
+    (``in_doubt + lost + spooled``), with the breakdown as attributes.
+
+    ``last_error`` is the last delivery failure; ``exit_message`` is the core's one line
+    telling what was not delivered (``None`` when everything was).
+    """
+
+    spooled: int
+    lost: int
+    in_doubt: int
+    last_error: Optional[str]
+    exit_message: Optional[str]
+
+    def __new__(
+        cls,
+        remaining: int,
+        *,
+        spooled: int = 0,
+        lost: int = 0,
+        in_doubt: int = 0,
+        last_error: Optional[str] = None,
+        exit_message: Optional[str] = None,
+    ) -> "ShutdownReport":
+        self = super().__new__(cls, remaining)
+        self.spooled = spooled
+        self.lost = lost
+        self.in_doubt = in_doubt
+        self.last_error = last_error
+        self.exit_message = exit_message
+        return self
+
+    @property
+    def remaining(self) -> int:
+        """Accepted events not delivered: ``in_doubt + lost + spooled``."""
+        return int(self)
+
+    __str__ = int.__repr__
+
+    def __repr__(self) -> str:
+        return (
+            f"ShutdownReport(remaining={int(self)}, spooled={self.spooled}, lost={self.lost}, "
+            f"in_doubt={self.in_doubt}, last_error={self.last_error!r})"
+        )
