@@ -629,9 +629,10 @@ auditwire_result auditwire_client_shutdown(auditwire_client *client, uint64_t ti
 
 /**
  * Shuts down like `auditwire_client_shutdown` and writes where undelivered events went:
- * OK when none was lost or in doubt (every undelivered event is in the spool), TIMEOUT
- * otherwise, with the one line to print at exit (counts and the last delivery error) in
- * the last error; `*out` is written in both cases.
+ * OK when every undelivered event is in the spool (with a spool, in-doubt ones are too),
+ * TIMEOUT when some were lost or are in doubt without a spool, with the one line to print
+ * at exit (counts and the last delivery error) in the last error; `*out` is written in
+ * both cases.
  *
  * # Safety
  *

@@ -403,9 +403,10 @@ pub struct auditwire_shutdown_report {
 }
 
 /// Shuts down like `auditwire_client_shutdown` and writes where undelivered events went:
-/// OK when none was lost or in doubt (every undelivered event is in the spool), TIMEOUT
-/// otherwise, with the one line to print at exit (counts and the last delivery error) in
-/// the last error; `*out` is written in both cases.
+/// OK when every undelivered event is in the spool (with a spool, in-doubt ones are too),
+/// TIMEOUT when some were lost or are in doubt without a spool, with the one line to print
+/// at exit (counts and the last delivery error) in the last error; `*out` is written in
+/// both cases.
 ///
 /// # Safety
 ///
@@ -429,8 +430,10 @@ pub unsafe extern "C" fn auditwire_client_shutdown_report(
         };
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { *out = report };
+        // With a spool, in-doubt events stay on disk too: the next run re-sends them.
+        let spool = c.client.config().spool_dir().is_some();
         match r.exit_message() {
-            Some(line) if r.lost + r.in_doubt > 0 => {
+            Some(line) if r.lost > 0 || (r.in_doubt > 0 && !spool) => {
                 Err(Error::new(auditwire_result::Timeout, line))
             }
             _ => Ok(()),

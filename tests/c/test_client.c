@@ -560,6 +560,31 @@ static void test_shutdown_in_flight(void) {
   pthread_mutex_unlock(&seen->lock);
   auditwire_client_free(c);
   free_seen(seen);
+
+  /* With a spool, an event in doubt stays on disk for the next run: the report is OK. */
+  char dir[] = "/tmp/auditwire-c-in-doubt-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  seen = new_seen();
+  auditwire_options *o = auditwire_options_new();
+  CHECK_OK(auditwire_options_set_ignore_env(o, true));
+  CHECK_OK(auditwire_options_set_api_key(o, S(TEST_API_KEY)));
+  CHECK_OK(auditwire_options_set_base_url(o, srv.url, strlen(srv.url)));
+  CHECK_OK(auditwire_options_set_spool_dir(o, dir, strlen(dir)));
+  CHECK_OK(auditwire_options_set_outcome_callback(o, count_shutdown_outcome, seen));
+  CHECK_OK(auditwire_client_new(o, &c));
+  emit_until_in_flight(c, "spool", 1, 1);
+  CHECK_OK(auditwire_client_shutdown_report(c, 100, &r));
+  CHECK(r.remaining == 1 && r.in_doubt == 1 && r.lost == 0 && r.spooled == 0);
+  CHECK(seen->calls == 1 && seen->in_doubt == 1 && seen->key_ok == 1);
+  auditwire_client_free(c);
+  free_seen(seen);
+  char json[16384];
+  size_t n = 0;
+  CHECK_OK(auditwire_spool_status_json(dir, strlen(dir), json, sizeof json, &n));
+  CHECK(strstr(json, "\"pending\":1") != NULL);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK(system(cmd) == 0);
   stop_slow_server(&srv);
 }
 
@@ -581,6 +606,13 @@ static void test_shutdown_spooled(void) {
   const char *ev = SIGNED_IN_EVENT;
   CHECK_OK(auditwire_client_emit_json(c, S(TEST_ORG), ev, strlen(ev), NULL, 0));
   CHECK_OK(auditwire_client_emit_json(c, S(TEST_ORG), ev, strlen(ev), NULL, 0));
+  /* Both first attempts fail (nothing listens): then they wait for a retry, not in flight. */
+  auditwire_stats st = {0};
+  for (int i = 0; i < 500 && !(st.retried == 2 && st.in_flight == 0); i++) {
+    sleep_ms(10);
+    CHECK_OK(auditwire_client_stats(c, &st));
+  }
+  CHECK(st.retried == 2 && st.in_flight == 0);
   auditwire_shutdown_report r = {0};
   CHECK_OK(auditwire_client_shutdown_report(c, 100, &r));
   CHECK(r.remaining == 2 && r.spooled == 2 && r.lost == 0 && r.in_doubt == 0);
