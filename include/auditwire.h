@@ -11,15 +11,41 @@
  *   - Strings returned by auditwire_version and auditwire_result_str are static.
  *     Text written into caller buffers is NUL-terminated; *out_len gets the size needed,
  *     NUL included, also when the result is AUDITWIRE_RESULT_BUFFER_TOO_SMALL.
+ *   - Structs the library writes (auditwire_stats, auditwire_shutdown_report) keep their
+ *     fields' places but may grow at the end while the major version is 0: build against
+ *     the header of the library you run with.
  *
  * THREADING
  *   - An auditwire_client may be used from any number of threads at once, except
  *     auditwire_client_free, which must be the last call. Options and events are not
  *     thread-safe: use each from one thread at a time.
- *   - The outcome callback runs on a delivery worker thread; it and its userdata must be
- *     thread-safe and outlive the client. Do not call auditwire_client_free from it.
+ *   - The outcome callback runs on a delivery worker thread, or at shutdown on the thread
+ *     calling auditwire_client_shutdown / auditwire_client_free; it and its userdata must be
+ *     thread-safe. Do not call auditwire_client_shutdown or _free from it.
+ *   - Once auditwire_client_free or auditwire_client_shutdown returns, no callback runs and
+ *     no outcome changes, ever: the callback's userdata may be freed right after.
  *   - After fork(), the child may keep using the client: it gets fresh workers on its first
  *     call; the parent keeps its own queue.
+ *
+ * OUTCOMES
+ *   - Every event the client accepted gets exactly one outcome callback: DELIVERED,
+ *     REJECTED or EXPIRED while the client runs; at shutdown, after the shutdown timeout,
+ *     IN_DOUBT, LOST or SPOOLED for each event still without one.
+ *   - IN_DOUBT: the event was sent but no answer came before the deadline (the request was
+ *     cancelled); the server may have stored it. Re-send it under the same idempotency key
+ *     (outcome->idempotency_key, also in the message): the server deduplicates, so that is
+ *     safe, while a new key could store it twice. With a spool, do nothing: it stays on disk
+ *     and the next client on that directory re-sends it under that key.
+ *   - LOST: no spool, and the event was not sent, or its last attempt failed with an
+ *     answer (so the server did not store it).
+ *   - SPOOLED: each event this client left in its spool directory at shutdown gets one
+ *     SPOOLED callback; the next client on that directory delivers it (its outcome comes
+ *     to that client's callback). Events adopted from a previous run's spool and never
+ *     loaded get no callback here; they are only counted in stats.spooled and the
+ *     shutdown report.
+ *   - A program about to exit should call auditwire_client_flush, then _free (or
+ *     auditwire_client_shutdown_report to learn the counts): events still queued then are
+ *     not delivered by this process.
  *
  * ERRORS
  *   - Every fallible function returns an auditwire_result: AUDITWIRE_RESULT_OK (0) or a
@@ -135,9 +161,10 @@ enum auditwire_result
    */
   AUDITWIRE_RESULT_EXPIRED = 4001,
   /**
-   * The client shut down before the event was delivered.
+   * The client shut down before the event was delivered and there is no spool: the event
+   * is lost (was `ABANDONED`, same number).
    */
-  AUDITWIRE_RESULT_ABANDONED = 4002,
+  AUDITWIRE_RESULT_LOST = 4002,
   /**
    * An API call got a non-2xx HTTP response.
    */
@@ -146,6 +173,17 @@ enum auditwire_result
    * An API call got no HTTP response (connection refused or reset, timed out).
    */
   AUDITWIRE_RESULT_CONNECTION_ERROR = 4004,
+  /**
+   * The event was sent but the client shut down before an answer came: the server may
+   * have stored it. Re-sending it under the same idempotency key is safe (the server
+   * deduplicates); with a spool the next client on that directory re-sends it itself.
+   */
+  AUDITWIRE_RESULT_IN_DOUBT = 4005,
+  /**
+   * The client shut down before the event was delivered; it stays in the disk spool and
+   * the next client on that directory delivers it.
+   */
+  AUDITWIRE_RESULT_SPOOLED = 4006,
   /**
    * A panic was caught at the boundary (a bug in auditwire); details in the last error.
    */
@@ -160,7 +198,8 @@ typedef uint32_t auditwire_result;
 #endif // __cplusplus
 
 /**
- * How an accepted event ended, as told to the outcome callback.
+ * How an accepted event ended, as told to the outcome callback. The last three happen
+ * only at shutdown (`auditwire_client_free` or `auditwire_client_shutdown`).
  */
 enum auditwire_outcome_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -180,9 +219,21 @@ enum auditwire_outcome_kind
    */
   AUDITWIRE_OUTCOME_KIND_EXPIRED = 2,
   /**
-   * The client shut down before the event was delivered.
+   * Shut down without a spool before the event was sent (or after a failed attempt):
+   * the event is lost (was `ABANDONED`, same number).
    */
-  AUDITWIRE_OUTCOME_KIND_ABANDONED = 3,
+  AUDITWIRE_OUTCOME_KIND_LOST = 3,
+  /**
+   * Shut down with a spool before the event was delivered: it stays on disk and the next
+   * client on that spool directory delivers it.
+   */
+  AUDITWIRE_OUTCOME_KIND_SPOOLED = 4,
+  /**
+   * Sent, but no answer came before the shutdown deadline: the server may have stored it.
+   * Re-send it under the same `idempotency_key` to be safe (the server deduplicates), or,
+   * with a spool, let the next client on that directory re-send it under that key.
+   */
+  AUDITWIRE_OUTCOME_KIND_IN_DOUBT = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -323,7 +374,7 @@ typedef struct auditwire_options auditwire_options;
  */
 typedef struct {
   /**
-   * Accepted events without a final outcome (`spooled + lost`).
+   * Accepted events neither delivered nor refused by the API (`spooled + lost + in_doubt`).
    */
   uint64_t remaining;
   /**
@@ -334,6 +385,12 @@ typedef struct {
    * Undelivered events lost (no spool).
    */
   uint64_t lost;
+  /**
+   * Events sent without an answer before the deadline: the server may have stored them.
+   * Their keys came to the outcome callback (IN_DOUBT); with a spool they stay on disk and
+   * the next run re-sends them under those keys.
+   */
+  uint64_t in_doubt;
 } auditwire_shutdown_report;
 
 /**
@@ -369,9 +426,9 @@ typedef struct {
    */
   uint64_t expired;
   /**
-   * Events left undelivered at shutdown without a spool (lost).
+   * Events left undelivered at shutdown without a spool (was `abandoned`, same place).
    */
-  uint64_t abandoned;
+  uint64_t lost;
   /**
    * Events left in the disk spool at shutdown (the next run delivers them).
    */
@@ -396,6 +453,10 @@ typedef struct {
    * Emit calls refused because the client was shut down.
    */
   uint64_t refused_closed;
+  /**
+   * Events sent without an answer before the shutdown deadline: the server may have them.
+   */
+  uint64_t in_doubt;
 } auditwire_stats;
 
 /**
@@ -408,7 +469,7 @@ typedef struct {
    */
   auditwire_outcome_kind kind;
   /**
-   * The matching result code: OK, REJECTED, EXPIRED or ABANDONED.
+   * The matching result code: OK, REJECTED, EXPIRED, LOST, SPOOLED or IN_DOUBT.
    */
   auditwire_result result;
   /**
@@ -428,7 +489,8 @@ typedef struct {
    */
   size_t organization_id_len;
   /**
-   * The idempotency key sent with every attempt.
+   * The idempotency key sent (or to be sent) with every attempt: for IN_DOUBT, the key
+   * under which re-sending the event is safe.
    */
   const char *idempotency_key;
   /**
@@ -454,7 +516,7 @@ typedef struct {
 } auditwire_outcome;
 
 /**
- * Called once per accepted event with its outcome, on a delivery worker thread.
+ * Called once per accepted event with its outcome (see `auditwire_options_set_outcome_callback`).
  */
 typedef void (*auditwire_outcome_callback)(void *userdata, const auditwire_outcome *outcome);
 
@@ -479,8 +541,10 @@ const char *auditwire_version(void);
 auditwire_result auditwire_client_new(auditwire_options *options, auditwire_client **out);
 
 /**
- * Shuts the client down (waiting at most its shutdown timeout for delivery) and frees it.
- * NULL is a no-op. No other call may use the client at the same time or afterwards.
+ * Shuts the client down like `auditwire_client_shutdown` with the options' shutdown
+ * timeout (unless it was shut down already), then frees it. Once it returns, no outcome
+ * callback runs and no outcome changes, ever: the callback's userdata may be freed. NULL is
+ * a no-op. No other call may use the client at the same time or afterwards.
  *
  * # Safety
  *
@@ -502,8 +566,12 @@ auditwire_result auditwire_client_emit_json(auditwire_client *client, const char
 
 /**
  * Emits like `auditwire_client_emit_json`, then waits up to `timeout_ms` for the outcome:
- * OK when delivered; REJECTED, EXPIRED or ABANDONED (details in the last error); TIMEOUT
- * when no outcome came in time (the event stays queued and will still be delivered).
+ * OK when delivered; REJECTED or EXPIRED; IN_DOUBT, LOST or SPOOLED when the client was shut
+ * down first (details in the last error; for IN_DOUBT it names the idempotency key to
+ * re-send under). TIMEOUT when no outcome came in time: the event stays queued and the
+ * client keeps delivering it only while it lives; `auditwire_client_free` waits at most the
+ * shutdown timeout, then the event ends IN_DOUBT, LOST or SPOOLED (told to the outcome
+ * callback). A program about to exit should flush first.
  *
  * # Safety
  *
@@ -545,9 +613,13 @@ auditwire_result auditwire_client_flush(auditwire_client *client, uint64_t timeo
 
 /**
  * Stops accepting events (later emits give CLOSED), delivers for up to `timeout_ms`, then
- * stops the workers. Returns OK when nothing remained undelivered, TIMEOUT otherwise;
- * `*out_remaining` (which may be NULL) gets the count in both cases. Calling it again is
- * harmless. The client must still be freed with `auditwire_client_free`.
+ * cancels requests still in flight and stops the workers. Every event without an outcome
+ * gets one: IN_DOUBT if it was sent and not answered (the server may have it), else
+ * SPOOLED (kept in the spool; the next client on that directory delivers it) or LOST (no
+ * spool). Once this returns, no outcome callback runs and no outcome changes, ever.
+ * Returns OK when nothing remained undelivered, TIMEOUT otherwise; `*out_remaining` (which
+ * may be NULL) gets the count (`spooled + lost + in_doubt`) in both cases. Calling it again
+ * is harmless. The client must still be freed with `auditwire_client_free`.
  *
  * # Safety
  *
@@ -557,8 +629,10 @@ auditwire_result auditwire_client_shutdown(auditwire_client *client, uint64_t ti
 
 /**
  * Shuts down like `auditwire_client_shutdown` and writes where undelivered events went:
- * OK when nothing was lost (every undelivered event is in the spool), TIMEOUT when some
- * were lost; `*out` is written in both cases.
+ * OK when every undelivered event is in the spool (with a spool, in-doubt ones are too),
+ * TIMEOUT when some were lost or are in doubt without a spool, with the one line to print
+ * at exit (counts and the last delivery error) in the last error; `*out` is written in
+ * both cases.
  *
  * # Safety
  *
@@ -1045,14 +1119,21 @@ auditwire_result auditwire_options_set_allow_insecure_http(auditwire_options *op
 auditwire_result auditwire_options_set_ignore_env(auditwire_options *options, bool ignore);
 
 /**
- * Sets the outcome callback, called once per accepted event on a delivery worker thread
- * with `userdata` (which must stay valid, and the callback thread-safe, until the client
- * is freed). A NULL `callback` removes it.
+ * Sets the outcome callback, called exactly once per accepted event with `userdata`, on a
+ * delivery worker thread or, at shutdown, on the thread calling `auditwire_client_shutdown`
+ * or `auditwire_client_free`. Once either returns, the callback never runs again, so
+ * `userdata` may be freed then. A NULL `callback` removes it.
+ *
+ * At shutdown, events never sent end LOST (no spool) or SPOOLED (kept in the spool);
+ * events sent without an answer by the deadline end IN_DOUBT (re-send under their
+ * `idempotency_key`; with a spool the next client does). Events adopted from a previous
+ * run's spool and never loaded get no callback; they are only counted as `spooled`.
  *
  * # Safety
  *
  * `options` must be live options; `callback`, if set, must be safe to call from any
- * thread with `userdata` until the client is freed.
+ * thread with `userdata` until `auditwire_client_shutdown` or `auditwire_client_free`
+ * returns.
  */
 auditwire_result auditwire_options_set_outcome_callback(auditwire_options *options, auditwire_outcome_callback callback, void *userdata);
 

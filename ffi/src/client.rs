@@ -3,11 +3,11 @@
 use std::ffi::c_char;
 
 use auditwire_core::{
-    Client, CreateEventBody, EmitOptions, Event, LegacyEvent, Outcome, Problem, Receipt, Rule,
+    Client, CreateEventBody, EmitOptions, Event, LegacyEvent, Problem, Receipt, Rule,
     ValidationError,
 };
 
-use crate::error::{auditwire_result, boundary, Error, Result};
+use crate::error::{auditwire_result, boundary, outcome_result, Error, Result};
 use crate::options::auditwire_options;
 use crate::util::{millis, obj, opt_str_arg, out_arg, str_arg};
 
@@ -35,8 +35,8 @@ pub struct auditwire_stats {
     pub rejected: u64,
     /// Events whose retry budget ran out.
     pub expired: u64,
-    /// Events left undelivered at shutdown without a spool (lost).
-    pub abandoned: u64,
+    /// Events left undelivered at shutdown without a spool (was `abandoned`, same place).
+    pub lost: u64,
     /// Events left in the disk spool at shutdown (the next run delivers them).
     pub spooled: u64,
     /// Events taken over from the spool of a previous run.
@@ -49,6 +49,36 @@ pub struct auditwire_stats {
     pub refused_queue_full: u64,
     /// Emit calls refused because the client was shut down.
     pub refused_closed: u64,
+    /// Events sent without an answer before the shutdown deadline: the server may have them.
+    pub in_doubt: u64,
+}
+
+// Every core counter has its field here (a new one fails this build until it is added).
+const _: () = assert!(
+    std::mem::size_of::<auditwire_stats>()
+        == std::mem::size_of::<u64>() * auditwire_core::Stats::FIELD_NAMES.len()
+);
+
+impl From<auditwire_core::Stats> for auditwire_stats {
+    fn from(s: auditwire_core::Stats) -> Self {
+        auditwire_stats {
+            accepted: s.accepted,
+            queued: s.queued,
+            in_flight: s.in_flight,
+            delivered: s.delivered,
+            retried: s.retried,
+            rejected: s.rejected,
+            expired: s.expired,
+            lost: s.lost,
+            spooled: s.spooled,
+            adopted: s.adopted,
+            delivered_late: s.delivered_late,
+            refused_invalid: s.refused_invalid,
+            refused_queue_full: s.refused_queue_full,
+            refused_closed: s.refused_closed,
+            in_doubt: s.in_doubt,
+        }
+    }
 }
 
 /// Creates a client (starting its worker threads; no network I/O) from `options`, which are
@@ -80,8 +110,10 @@ pub unsafe extern "C" fn auditwire_client_new(
     })
 }
 
-/// Shuts the client down (waiting at most its shutdown timeout for delivery) and frees it.
-/// NULL is a no-op. No other call may use the client at the same time or afterwards.
+/// Shuts the client down like `auditwire_client_shutdown` with the options' shutdown
+/// timeout (unless it was shut down already), then frees it. Once it returns, no outcome
+/// callback runs and no outcome changes, ever: the callback's userdata may be freed. NULL is
+/// a no-op. No other call may use the client at the same time or afterwards.
 ///
 /// # Safety
 ///
@@ -139,26 +171,23 @@ pub(crate) fn with_org_check(organization_id: &str, e: ValidationError) -> Valid
     ValidationError::from_problems(problems).unwrap_or_else(|| ValidationError::single(org))
 }
 
-/// Waits up to `timeout_ms` for an accepted event's outcome: OK when delivered.
+/// Waits up to `timeout_ms` for an accepted event's outcome: OK when delivered, else the
+/// outcome's code with its text.
 pub(crate) fn wait_outcome(receipt: &Receipt, timeout_ms: u64) -> Result<()> {
     match receipt.wait(millis(timeout_ms)) {
         None => Err(Error::new(
             auditwire_result::Timeout,
             format!(
                 "no outcome within {timeout_ms} ms; the event (idempotency key {}) stays \
-                 queued and will still be delivered",
+                 queued and the client keeps delivering it until it is shut down; the outcome \
+                 callback gets its one outcome (in doubt, lost or spooled if shutdown comes first)",
                 receipt.idempotency_key()
             ),
         )),
-        Some(Outcome::Delivered { .. }) => Ok(()),
-        Some(o) => {
-            let code = match o {
-                Outcome::Rejected { .. } => auditwire_result::Rejected,
-                Outcome::Expired { .. } => auditwire_result::Expired,
-                _ => auditwire_result::Abandoned,
-            };
-            Err(Error::new(code, o.to_string()))
-        }
+        Some(o) => match outcome_result(&o) {
+            auditwire_result::Ok => Ok(()),
+            code => Err(Error::new(code, o.to_string())),
+        },
     }
 }
 
@@ -195,8 +224,12 @@ pub unsafe extern "C" fn auditwire_client_emit_json(
 }
 
 /// Emits like `auditwire_client_emit_json`, then waits up to `timeout_ms` for the outcome:
-/// OK when delivered; REJECTED, EXPIRED or ABANDONED (details in the last error); TIMEOUT
-/// when no outcome came in time (the event stays queued and will still be delivered).
+/// OK when delivered; REJECTED or EXPIRED; IN_DOUBT, LOST or SPOOLED when the client was shut
+/// down first (details in the last error; for IN_DOUBT it names the idempotency key to
+/// re-send under). TIMEOUT when no outcome came in time: the event stays queued and the
+/// client keeps delivering it only while it lives; `auditwire_client_free` waits at most the
+/// shutdown timeout, then the event ends IN_DOUBT, LOST or SPOOLED (told to the outcome
+/// callback). A program about to exit should flush first.
 ///
 /// # Safety
 ///
@@ -327,9 +360,13 @@ pub unsafe extern "C" fn auditwire_client_flush(
 }
 
 /// Stops accepting events (later emits give CLOSED), delivers for up to `timeout_ms`, then
-/// stops the workers. Returns OK when nothing remained undelivered, TIMEOUT otherwise;
-/// `*out_remaining` (which may be NULL) gets the count in both cases. Calling it again is
-/// harmless. The client must still be freed with `auditwire_client_free`.
+/// cancels requests still in flight and stops the workers. Every event without an outcome
+/// gets one: IN_DOUBT if it was sent and not answered (the server may have it), else
+/// SPOOLED (kept in the spool; the next client on that directory delivers it) or LOST (no
+/// spool). Once this returns, no outcome callback runs and no outcome changes, ever.
+/// Returns OK when nothing remained undelivered, TIMEOUT otherwise; `*out_remaining` (which
+/// may be NULL) gets the count (`spooled + lost + in_doubt`) in both cases. Calling it again
+/// is harmless. The client must still be freed with `auditwire_client_free`.
 ///
 /// # Safety
 ///
@@ -353,17 +390,23 @@ pub unsafe extern "C" fn auditwire_client_shutdown(
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct auditwire_shutdown_report {
-    /// Accepted events without a final outcome (`spooled + lost`).
+    /// Accepted events neither delivered nor refused by the API (`spooled + lost + in_doubt`).
     pub remaining: u64,
     /// Undelivered events kept in the disk spool: the next run delivers them.
     pub spooled: u64,
     /// Undelivered events lost (no spool).
     pub lost: u64,
+    /// Events sent without an answer before the deadline: the server may have stored them.
+    /// Their keys came to the outcome callback (IN_DOUBT); with a spool they stay on disk and
+    /// the next run re-sends them under those keys.
+    pub in_doubt: u64,
 }
 
 /// Shuts down like `auditwire_client_shutdown` and writes where undelivered events went:
-/// OK when nothing was lost (every undelivered event is in the spool), TIMEOUT when some
-/// were lost; `*out` is written in both cases.
+/// OK when every undelivered event is in the spool (with a spool, in-doubt ones are too),
+/// TIMEOUT when some were lost or are in doubt without a spool, with the one line to print
+/// at exit (counts and the last delivery error) in the last error; `*out` is written in
+/// both cases.
 ///
 /// # Safety
 ///
@@ -383,19 +426,17 @@ pub unsafe extern "C" fn auditwire_client_shutdown_report(
             remaining: r.remaining as u64,
             spooled: r.spooled as u64,
             lost: r.lost as u64,
+            in_doubt: r.in_doubt as u64,
         };
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { *out = report };
-        if report.lost == 0 {
-            Ok(())
-        } else {
-            Err(Error::new(
-                auditwire_result::Timeout,
-                format!(
-                    "shutdown: {} event(s) undelivered at the deadline and lost (no spool); {} kept in the spool",
-                    report.lost, report.spooled
-                ),
-            ))
+        // With a spool, in-doubt events stay on disk too: the next run re-sends them.
+        let spool = c.client.config().spool_dir().is_some();
+        match r.exit_message() {
+            Some(line) if r.lost > 0 || (r.in_doubt > 0 && !spool) => {
+                Err(Error::new(auditwire_result::Timeout, line))
+            }
+            _ => Ok(()),
         }
     })
 }
@@ -414,23 +455,7 @@ pub unsafe extern "C" fn auditwire_client_stats(
         // SAFETY: the caller's contract.
         let c = unsafe { obj(client, "client") }?;
         out_arg(out, "out")?;
-        let s = c.client.stats();
-        let stats = auditwire_stats {
-            accepted: s.accepted,
-            queued: s.queued,
-            in_flight: s.in_flight,
-            delivered: s.delivered,
-            retried: s.retried,
-            rejected: s.rejected,
-            expired: s.expired,
-            abandoned: s.lost,
-            spooled: s.spooled,
-            adopted: s.adopted,
-            delivered_late: s.delivered_late,
-            refused_invalid: s.refused_invalid,
-            refused_queue_full: s.refused_queue_full,
-            refused_closed: s.refused_closed,
-        };
+        let stats = auditwire_stats::from(c.client.stats());
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { *out = stats };
         Ok(())
@@ -473,4 +498,39 @@ pub unsafe extern "C" fn auditwire_validate_legacy_json(
         event.to_current()?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_carry_every_core_counter_once() {
+        let core = auditwire_core::Stats {
+            accepted: 1,
+            queued: 2,
+            in_flight: 3,
+            delivered: 4,
+            retried: 5,
+            rejected: 6,
+            expired: 7,
+            in_doubt: 8,
+            lost: 9,
+            spooled: 10,
+            adopted: 11,
+            delivered_late: 12,
+            refused_invalid: 13,
+            refused_queue_full: 14,
+            refused_closed: 15,
+        };
+        let c = auditwire_stats::from(core);
+        const N: usize = auditwire_core::Stats::FIELD_NAMES.len();
+        // SAFETY: a repr(C) struct of N u64 (asserted at compile time) is laid out as [u64; N].
+        let mut seen: [u64; N] = unsafe { std::mem::transmute(c) };
+        seen.sort_unstable();
+        let mut want = core.fields().map(|(_, v)| v);
+        want.sort_unstable();
+        assert_eq!(seen, want);
+        assert_eq!((c.lost, c.in_doubt, c.spooled), (9, 8, 10));
+    }
 }

@@ -4,7 +4,9 @@ use std::cell::RefCell;
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use auditwire_core::{ApiError, ConfigError, CreateEventError, EmitError, ValidationError};
+use auditwire_core::{
+    ApiError, ConfigError, CreateEventError, EmitError, Outcome, ValidationError,
+};
 
 use crate::util::write_text;
 
@@ -47,19 +49,27 @@ pub enum auditwire_result {
     Rejected = 4000,
     /// The event's retry budget ran out before it was delivered.
     Expired = 4001,
-    /// The client shut down before the event was delivered.
-    Abandoned = 4002,
+    /// The client shut down before the event was delivered and there is no spool: the event
+    /// is lost (was `ABANDONED`, same number).
+    Lost = 4002,
     /// An API call got a non-2xx HTTP response.
     ApiError = 4003,
     /// An API call got no HTTP response (connection refused or reset, timed out).
     ConnectionError = 4004,
+    /// The event was sent but the client shut down before an answer came: the server may
+    /// have stored it. Re-sending it under the same idempotency key is safe (the server
+    /// deduplicates); with a spool the next client on that directory re-sends it itself.
+    InDoubt = 4005,
+    /// The client shut down before the event was delivered; it stays in the disk spool and
+    /// the next client on that directory delivers it.
+    Spooled = 4006,
     /// A panic was caught at the boundary (a bug in auditwire); details in the last error.
     Panic = 9000,
 }
 
 impl auditwire_result {
     /// Every code, for lookups by number.
-    const ALL: [auditwire_result; 20] = [
+    const ALL: [auditwire_result; 22] = [
         Self::Ok,
         Self::NullArgument,
         Self::InvalidUtf8,
@@ -76,9 +86,11 @@ impl auditwire_result {
         Self::SpoolError,
         Self::Rejected,
         Self::Expired,
-        Self::Abandoned,
+        Self::Lost,
         Self::ApiError,
         Self::ConnectionError,
+        Self::InDoubt,
+        Self::Spooled,
         Self::Panic,
     ];
 
@@ -106,9 +118,13 @@ impl auditwire_result {
             Self::SpoolError => "the disk spool failed\0",
             Self::Rejected => "the API rejected the event\0",
             Self::Expired => "the event's retry budget ran out\0",
-            Self::Abandoned => "the client shut down before the event was delivered\0",
+            Self::Lost => "the client shut down before the event was delivered; it is lost\0",
             Self::ApiError => "the API answered with an error\0",
             Self::ConnectionError => "the API could not be reached\0",
+            Self::InDoubt => {
+                "the event was sent but not answered before shutdown; re-send it under its key\0"
+            }
+            Self::Spooled => "the event was left in the disk spool at shutdown\0",
             Self::Panic => "internal error (panic caught)\0",
         }
     }
@@ -201,9 +217,21 @@ impl From<CreateEventError> for Error {
             CreateEventError::Emit(e) => e.into(),
             CreateEventError::Api(_) => Error::new(auditwire_result::Rejected, text),
             CreateEventError::Expired { .. } => Error::new(auditwire_result::Expired, text),
-            CreateEventError::Shutdown(_) => Error::new(auditwire_result::Abandoned, text),
+            CreateEventError::Shutdown(outcome) => Error::new(outcome_result(&outcome), text),
             _ => Error::new(auditwire_result::ApiError, text),
         }
+    }
+}
+
+/// The result code of an outcome: OK for delivered, else the code named like the outcome.
+pub(crate) fn outcome_result(outcome: &Outcome) -> auditwire_result {
+    match outcome {
+        Outcome::Delivered { .. } => auditwire_result::Ok,
+        Outcome::Rejected { .. } => auditwire_result::Rejected,
+        Outcome::Expired { .. } => auditwire_result::Expired,
+        Outcome::InDoubt { .. } => auditwire_result::InDoubt,
+        Outcome::Lost { .. } => auditwire_result::Lost,
+        Outcome::Spooled { .. } => auditwire_result::Spooled,
     }
 }
 
@@ -323,6 +351,26 @@ mod tests {
             assert!(r.text().ends_with('\0'));
         }
         assert_eq!(auditwire_result::from_u32(7), None);
+    }
+
+    #[test]
+    fn shutdown_outcomes_of_create_event_keep_their_own_code() {
+        let in_doubt = Error::from(CreateEventError::Shutdown(Outcome::InDoubt {
+            idempotency_key: "key-in-doubt-1".into(),
+            attempts: 1,
+        }));
+        assert_eq!(in_doubt.code, auditwire_result::InDoubt);
+        assert!(
+            in_doubt.message.contains("key-in-doubt-1"),
+            "{}",
+            in_doubt.message
+        );
+        let lost = Error::from(CreateEventError::Shutdown(Outcome::Lost { attempts: 0 }));
+        assert_eq!(lost.code, auditwire_result::Lost);
+        assert_eq!(lost.code as u32, 4002);
+        let spooled = Error::from(CreateEventError::Shutdown(Outcome::Spooled { attempts: 0 }));
+        assert_eq!(spooled.code, auditwire_result::Spooled);
+        assert!(spooled.message.contains("spool"), "{}", spooled.message);
     }
 
     #[test]

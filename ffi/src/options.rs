@@ -6,7 +6,7 @@ use auditwire_core::{
     Backoff, Config, ConfigBuilder, Durability, LegacyEndpoint, Outcome, Overflow,
 };
 
-use crate::error::{auditwire_result, boundary, boundary_value, Error};
+use crate::error::{auditwire_result, boundary, boundary_value, outcome_result, Error};
 use crate::util::{millis, obj_mut, str_arg};
 
 /// The settings of a client: create with `auditwire_options_new`, consumed by
@@ -47,7 +47,8 @@ pub enum auditwire_legacy_endpoint {
     V1 = 1,
 }
 
-/// How an accepted event ended, as told to the outcome callback.
+/// How an accepted event ended, as told to the outcome callback. The last three happen
+/// only at shutdown (`auditwire_client_free` or `auditwire_client_shutdown`).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum auditwire_outcome_kind {
@@ -57,8 +58,30 @@ pub enum auditwire_outcome_kind {
     Rejected = 1,
     /// The retry budget ran out.
     Expired = 2,
-    /// The client shut down before the event was delivered.
-    Abandoned = 3,
+    /// Shut down without a spool before the event was sent (or after a failed attempt):
+    /// the event is lost (was `ABANDONED`, same number).
+    Lost = 3,
+    /// Shut down with a spool before the event was delivered: it stays on disk and the next
+    /// client on that spool directory delivers it.
+    Spooled = 4,
+    /// Sent, but no answer came before the shutdown deadline: the server may have stored it.
+    /// Re-send it under the same `idempotency_key` to be safe (the server deduplicates), or,
+    /// with a spool, let the next client on that directory re-send it under that key.
+    InDoubt = 5,
+}
+
+impl auditwire_outcome_kind {
+    /// The kind of a core outcome.
+    fn of(outcome: &Outcome) -> Self {
+        match outcome {
+            Outcome::Delivered { .. } => Self::Delivered,
+            Outcome::Rejected { .. } => Self::Rejected,
+            Outcome::Expired { .. } => Self::Expired,
+            Outcome::Lost { .. } => Self::Lost,
+            Outcome::Spooled { .. } => Self::Spooled,
+            Outcome::InDoubt { .. } => Self::InDoubt,
+        }
+    }
 }
 
 /// One event's final outcome, passed to the outcome callback. Every pointer is valid only
@@ -67,7 +90,7 @@ pub enum auditwire_outcome_kind {
 pub struct auditwire_outcome {
     /// How the event ended.
     pub kind: auditwire_outcome_kind,
-    /// The matching result code: OK, REJECTED, EXPIRED or ABANDONED.
+    /// The matching result code: OK, REJECTED, EXPIRED, LOST, SPOOLED or IN_DOUBT.
     pub result: auditwire_result,
     /// The HTTP status of the last response; 0 when there was none.
     pub http_status: u16,
@@ -77,7 +100,8 @@ pub struct auditwire_outcome {
     pub organization_id: *const c_char,
     /// Length of `organization_id` in bytes.
     pub organization_id_len: usize,
-    /// The idempotency key sent with every attempt.
+    /// The idempotency key sent (or to be sent) with every attempt: for IN_DOUBT, the key
+    /// under which re-sending the event is safe.
     pub idempotency_key: *const c_char,
     /// Length of `idempotency_key` in bytes.
     pub idempotency_key_len: usize,
@@ -91,7 +115,7 @@ pub struct auditwire_outcome {
     pub error_message_len: usize,
 }
 
-/// Called once per accepted event with its outcome, on a delivery worker thread.
+/// Called once per accepted event with its outcome (see `auditwire_options_set_outcome_callback`).
 pub type auditwire_outcome_callback =
     Option<unsafe extern "C" fn(userdata: *mut c_void, outcome: *const auditwire_outcome)>;
 
@@ -526,14 +550,21 @@ pub unsafe extern "C" fn auditwire_options_set_ignore_env(
     })
 }
 
-/// Sets the outcome callback, called once per accepted event on a delivery worker thread
-/// with `userdata` (which must stay valid, and the callback thread-safe, until the client
-/// is freed). A NULL `callback` removes it.
+/// Sets the outcome callback, called exactly once per accepted event with `userdata`, on a
+/// delivery worker thread or, at shutdown, on the thread calling `auditwire_client_shutdown`
+/// or `auditwire_client_free`. Once either returns, the callback never runs again, so
+/// `userdata` may be freed then. A NULL `callback` removes it.
+///
+/// At shutdown, events never sent end LOST (no spool) or SPOOLED (kept in the spool);
+/// events sent without an answer by the deadline end IN_DOUBT (re-send under their
+/// `idempotency_key`; with a spool the next client does). Events adopted from a previous
+/// run's spool and never loaded get no callback; they are only counted as `spooled`.
 ///
 /// # Safety
 ///
 /// `options` must be live options; `callback`, if set, must be safe to call from any
-/// thread with `userdata` until the client is freed.
+/// thread with `userdata` until `auditwire_client_shutdown` or `auditwire_client_free`
+/// returns.
 #[no_mangle]
 pub unsafe extern "C" fn auditwire_options_set_outcome_callback(
     options: *mut auditwire_options,
@@ -571,15 +602,8 @@ fn call_outcome(
     userdata: *mut c_void,
     report: &auditwire_core::OutcomeReport<'_>,
 ) {
-    let (kind, result) = match report.outcome {
-        Outcome::Delivered { .. } => (auditwire_outcome_kind::Delivered, auditwire_result::Ok),
-        Outcome::Rejected { .. } => (auditwire_outcome_kind::Rejected, auditwire_result::Rejected),
-        Outcome::Expired { .. } => (auditwire_outcome_kind::Expired, auditwire_result::Expired),
-        _ => (
-            auditwire_outcome_kind::Abandoned,
-            auditwire_result::Abandoned,
-        ),
-    };
+    let kind = auditwire_outcome_kind::of(report.outcome);
+    let result = outcome_result(report.outcome);
     let (status, request_id) = match report.outcome {
         Outcome::Delivered {
             status, request_id, ..

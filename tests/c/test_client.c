@@ -1,11 +1,18 @@
 /* The client against `auditwire serve`: emit, the blocking calls, the outcome callback,
  * flush, stats, every management call, BUFFER_TOO_SMALL, NULL and UTF-8 checks, use after
- * shutdown. */
+ * shutdown, and what shutdown does to events in flight, queued and spooled (against a slow
+ * server this test starts itself). */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 static const char BAD_UTF8[] = {'o', 'r', 'g', (char)0xC3, (char)0x28, 0};
 
@@ -312,7 +319,7 @@ static void test_management(void) {
   CHECK(remaining == 1);
   auditwire_stats st;
   CHECK_OK(auditwire_client_stats(c, &st));
-  CHECK(st.abandoned == 1);
+  CHECK(st.lost == 1 && st.in_doubt == 0 && st.spooled == 0);
   auditwire_client_free(c);
 
   /* A full queue. */
@@ -394,7 +401,268 @@ static void test_unusable_spool_fails_at_new(void) {
   CHECK(system(cmd) == 0);
 }
 
+/* Counts of outcome kinds, kept on the heap so that a callback after free is caught. */
+struct shutdown_seen {
+  pthread_mutex_t lock;
+  int calls, in_doubt, lost, spooled, other;
+  int key_ok;     /* IN_DOUBT callbacks whose key and message name one of ours */
+};
+
+/* True when the (ptr, len) text contains the NUL-terminated `needle`. */
+static int has_text(const char *text, size_t len, const char *needle) {
+  size_t n = strlen(needle);
+  for (size_t i = 0; i + n <= len; i++) {
+    if (memcmp(text + i, needle, n) == 0) return 1;
+  }
+  return 0;
+}
+
+static void count_shutdown_outcome(void *userdata, const auditwire_outcome *o) {
+  struct shutdown_seen *s = userdata;
+  pthread_mutex_lock(&s->lock);
+  s->calls++;
+  if (o->kind == AUDITWIRE_OUTCOME_KIND_IN_DOUBT && o->result == AUDITWIRE_RESULT_IN_DOUBT) {
+    s->in_doubt++;
+    char key[64] = {0};
+    if (o->idempotency_key_len < sizeof key) memcpy(key, o->idempotency_key, o->idempotency_key_len);
+    if (strncmp(key, "c-in-doubt-", 11) == 0 && o->error_message != NULL &&
+        has_text(o->error_message, o->error_message_len, key)) {
+      s->key_ok++;
+    }
+  } else if (o->kind == AUDITWIRE_OUTCOME_KIND_LOST && o->result == AUDITWIRE_RESULT_LOST) {
+    s->lost++;
+  } else if (o->kind == AUDITWIRE_OUTCOME_KIND_SPOOLED && o->result == AUDITWIRE_RESULT_SPOOLED) {
+    s->spooled++;
+  } else {
+    s->other++;
+  }
+  pthread_mutex_unlock(&s->lock);
+}
+
+static struct shutdown_seen *new_seen(void) {
+  struct shutdown_seen *s = calloc(1, sizeof *s);
+  CHECK(s != NULL);
+  pthread_mutex_init(&s->lock, NULL);
+  return s;
+}
+
+static void free_seen(struct shutdown_seen *s) {
+  pthread_mutex_destroy(&s->lock);
+  free(s);
+}
+
+/* A server of our own: `auditwire serve --latency-ms MS` on a free loopback port. The
+ * binary is $AUDITWIRE_BIN, else target/debug/auditwire (tests/c/run.sh runs from the root). */
+struct slow_server {
+  pid_t pid;
+  FILE *out;
+  char url[128];
+};
+
+static int start_slow_server(struct slow_server *srv, const char *latency_ms) {
+  const char *bin = getenv("AUDITWIRE_BIN");
+  if (bin == NULL || bin[0] == '\0') bin = "target/debug/auditwire";
+  int fds[2];
+  if (pipe(fds) != 0) return 0;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  posix_spawn_file_actions_addclose(&fa, fds[0]);
+  posix_spawn_file_actions_addclose(&fa, fds[1]);
+  char *argv[] = {(char *)bin, "serve", "--addr", "127.0.0.1:0", "--api-key", TEST_API_KEY,
+                  "--latency-ms", (char *)latency_ms, NULL};
+  int rc = posix_spawn(&srv->pid, bin, &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  if (rc != 0) {
+    fprintf(stderr, "cannot start %s: %s\n", bin, strerror(rc));
+    close(fds[0]);
+    return 0;
+  }
+  srv->out = fdopen(fds[0], "r");
+  char line[256];
+  if (srv->out == NULL || fgets(line, sizeof line, srv->out) == NULL ||
+      strncmp(line, "listening on ", 13) != 0) {
+    fprintf(stderr, "%s serve did not say where it listens\n", bin);
+    return 0;
+  }
+  line[strcspn(line, "\r\n")] = '\0';
+  snprintf(srv->url, sizeof srv->url, "%s", line + 13);
+  return 1;
+}
+
+static void stop_slow_server(struct slow_server *srv) {
+  kill(srv->pid, SIGTERM);
+  waitpid(srv->pid, NULL, 0);
+  if (srv->out != NULL) fclose(srv->out);
+}
+
+/* A client of the slow server with 4 workers and a 200 ms shutdown timeout. */
+static auditwire_client *slow_client(const struct slow_server *srv, struct shutdown_seen *seen) {
+  auditwire_options *o = auditwire_options_new();
+  CHECK_OK(auditwire_options_set_ignore_env(o, true));
+  CHECK_OK(auditwire_options_set_api_key(o, S(TEST_API_KEY)));
+  CHECK_OK(auditwire_options_set_base_url(o, srv->url, strlen(srv->url)));
+  CHECK_OK(auditwire_options_set_workers(o, 4));
+  CHECK_OK(auditwire_options_set_shutdown_timeout_ms(o, 200));
+  CHECK_OK(auditwire_options_set_outcome_callback(o, count_shutdown_outcome, seen));
+  auditwire_client *c = NULL;
+  CHECK_OK(auditwire_client_new(o, &c));
+  return c;
+}
+
+/* Emits `n` events keyed c-in-doubt-<tag>-<i>, then waits (up to 2 s) until `in_flight` are sent. */
+static void emit_until_in_flight(auditwire_client *c, const char *tag, int n, uint64_t in_flight) {
+  const char *ev = SIGNED_IN_EVENT;
+  for (int i = 0; i < n; i++) {
+    char key[64];
+    int kl = snprintf(key, sizeof key, "c-in-doubt-%s-%d", tag, i);
+    CHECK_OK(auditwire_client_emit_json(c, S(TEST_ORG), ev, strlen(ev), key, (size_t)kl));
+  }
+  auditwire_stats st = {0};
+  for (int i = 0; i < 200; i++) {
+    CHECK_OK(auditwire_client_stats(c, &st));
+    if (st.in_flight >= in_flight) break;
+    sleep_ms(10);
+  }
+  CHECK(st.in_flight == in_flight);
+  sleep_ms(300);
+}
+
+struct blocking_create {
+  auditwire_client *c;
+  auditwire_result rc;
+  int names_key;
+};
+
+static void *create_in_doubt(void *arg) {
+  struct blocking_create *b = arg;
+  const char *ev = SIGNED_IN_EVENT;
+  b->rc = auditwire_client_create_event_json(b->c, S(TEST_ORG), ev, strlen(ev), S("c-in-doubt-create"), 30000);
+  b->names_key = strstr(last_error(), "c-in-doubt-create") != NULL;
+  return NULL;
+}
+
+/* Issue 20: events in flight when the client is freed end IN_DOUBT before free returns, and no
+ * callback runs after it (userdata is freed at once: a late callback is a use after free). */
+static void test_shutdown_in_flight(void) {
+  struct slow_server srv = {0};
+  if (!start_slow_server(&srv, "1500")) {
+    CHECK(0 && "slow server started");
+    return;
+  }
+
+  /* free: 4 events in flight, each ends IN_DOUBT with its key, all before free returns. */
+  struct shutdown_seen *seen = new_seen();
+  auditwire_client *c = slow_client(&srv, seen);
+  emit_until_in_flight(c, "free", 4, 4);
+  auditwire_client_free(c);
+  pthread_mutex_lock(&seen->lock);
+  struct shutdown_seen at_free = *seen;
+  pthread_mutex_unlock(&seen->lock);
+  free_seen(seen);
+  sleep_ms(1600); /* past the server's answers: a callback now would touch freed memory */
+  CHECK(at_free.calls == 4);
+  CHECK(at_free.in_doubt == 4);
+  CHECK(at_free.key_ok == 4);
+  CHECK(at_free.other == 0 && at_free.lost == 0 && at_free.spooled == 0);
+
+  /* shutdown_report: 3 emitted + 1 blocking create in flight, 1 more queued behind them. */
+  seen = new_seen();
+  c = slow_client(&srv, seen);
+  struct blocking_create b = {c, AUDITWIRE_RESULT_OK, 0};
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, create_in_doubt, &b) == 0);
+  emit_until_in_flight(c, "report", 3, 4);
+  const char *ev = SIGNED_IN_EVENT;
+  CHECK_OK(auditwire_client_emit_json(c, S(TEST_ORG), ev, strlen(ev), S("c-queued-lost")));
+  auditwire_shutdown_report r = {0};
+  CHECK_RC(auditwire_client_shutdown_report(c, 200, &r), AUDITWIRE_RESULT_TIMEOUT);
+  CHECK(last_error_has("5 event(s) not delivered at exit: 1 lost, 0 spooled, 4 in doubt"));
+  CHECK(r.remaining == 5 && r.in_doubt == 4 && r.lost == 1 && r.spooled == 0);
+  pthread_join(t, NULL);
+  CHECK(b.rc == AUDITWIRE_RESULT_IN_DOUBT);
+  CHECK(b.names_key);
+  auditwire_stats st;
+  CHECK_OK(auditwire_client_stats(c, &st));
+  CHECK(st.in_doubt == 4 && st.lost == 1 && st.spooled == 0 && st.in_flight == 0 && st.queued == 0);
+  pthread_mutex_lock(&seen->lock);
+  CHECK(seen->calls == 5 && seen->in_doubt == 4 && seen->lost == 1 && seen->other == 0);
+  CHECK(seen->key_ok == 4);
+  pthread_mutex_unlock(&seen->lock);
+  auditwire_client_free(c);
+  free_seen(seen);
+
+  /* With a spool, an event in doubt stays on disk for the next run: the report is OK. */
+  char dir[] = "/tmp/auditwire-c-in-doubt-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  seen = new_seen();
+  auditwire_options *o = auditwire_options_new();
+  CHECK_OK(auditwire_options_set_ignore_env(o, true));
+  CHECK_OK(auditwire_options_set_api_key(o, S(TEST_API_KEY)));
+  CHECK_OK(auditwire_options_set_base_url(o, srv.url, strlen(srv.url)));
+  CHECK_OK(auditwire_options_set_spool_dir(o, dir, strlen(dir)));
+  CHECK_OK(auditwire_options_set_outcome_callback(o, count_shutdown_outcome, seen));
+  CHECK_OK(auditwire_client_new(o, &c));
+  emit_until_in_flight(c, "spool", 1, 1);
+  CHECK_OK(auditwire_client_shutdown_report(c, 100, &r));
+  CHECK(r.remaining == 1 && r.in_doubt == 1 && r.lost == 0 && r.spooled == 0);
+  CHECK(seen->calls == 1 && seen->in_doubt == 1 && seen->key_ok == 1);
+  auditwire_client_free(c);
+  free_seen(seen);
+  char json[16384];
+  size_t n = 0;
+  CHECK_OK(auditwire_spool_status_json(dir, strlen(dir), json, sizeof json, &n));
+  CHECK(strstr(json, "\"pending\":1") != NULL);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK(system(cmd) == 0);
+  stop_slow_server(&srv);
+}
+
+/* Events still queued at shutdown with a spool: one SPOOLED callback each; they stay on disk. */
+static void test_shutdown_spooled(void) {
+  char dir[] = "/tmp/auditwire-c-spooled-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  struct shutdown_seen *seen = new_seen();
+  auditwire_options *o = auditwire_options_new();
+  CHECK_OK(auditwire_options_set_ignore_env(o, true));
+  CHECK_OK(auditwire_options_set_api_key(o, S(TEST_API_KEY)));
+  CHECK_OK(auditwire_options_set_base_url(o, S("http://127.0.0.1:9")));
+  CHECK_OK(auditwire_options_set_backoff(o, 60000, 1.0, 60000));
+  CHECK_OK(auditwire_options_set_shutdown_timeout_ms(o, 100));
+  CHECK_OK(auditwire_options_set_spool_dir(o, dir, strlen(dir)));
+  CHECK_OK(auditwire_options_set_outcome_callback(o, count_shutdown_outcome, seen));
+  auditwire_client *c = NULL;
+  CHECK_OK(auditwire_client_new(o, &c));
+  const char *ev = SIGNED_IN_EVENT;
+  CHECK_OK(auditwire_client_emit_json(c, S(TEST_ORG), ev, strlen(ev), NULL, 0));
+  CHECK_OK(auditwire_client_emit_json(c, S(TEST_ORG), ev, strlen(ev), NULL, 0));
+  /* Both first attempts fail (nothing listens): then they wait for a retry, not in flight. */
+  auditwire_stats st = {0};
+  for (int i = 0; i < 500 && !(st.retried == 2 && st.in_flight == 0); i++) {
+    sleep_ms(10);
+    CHECK_OK(auditwire_client_stats(c, &st));
+  }
+  CHECK(st.retried == 2 && st.in_flight == 0);
+  auditwire_shutdown_report r = {0};
+  CHECK_OK(auditwire_client_shutdown_report(c, 100, &r));
+  CHECK(r.remaining == 2 && r.spooled == 2 && r.lost == 0 && r.in_doubt == 0);
+  auditwire_client_free(c);
+  CHECK(seen->calls == 2 && seen->spooled == 2);
+  free_seen(seen);
+  char json[16384];
+  size_t n = 0;
+  CHECK_OK(auditwire_spool_status_json(dir, strlen(dir), json, sizeof json, &n));
+  CHECK(strstr(json, "\"pending\":2") != NULL);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK(system(cmd) == 0);
+}
+
 int main(void) {
+  test_shutdown_in_flight();
+  test_shutdown_spooled();
   test_dead_letters();
   test_unusable_spool_fails_at_new();
   test_emit_and_outcomes();
