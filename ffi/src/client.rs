@@ -82,7 +82,10 @@ impl From<auditwire_core::Stats> for auditwire_stats {
 }
 
 /// Creates a client (starting its worker threads; no network I/O) from `options`, which are
-/// always consumed, even on failure. On success `*out` receives the client.
+/// always consumed, even on failure. On success `*out` receives the client. Fails with
+/// `AUDITWIRE_RESULT_SPOOL_ERROR` when the spool directory or a file in it cannot be used (not
+/// owned by the user, writable by others, corrupt, a NUL byte in the path); the last error
+/// names it.
 ///
 /// # Safety
 ///
