@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use auditwire_core::{
-    ApiError, ConfigError, CreateEventError, EmitError, Outcome, ValidationError,
+    ApiError, ConfigError, CreateEventError, EmitError, ErrorKind, Outcome, ValidationError,
 };
 
 use crate::util::write_text;
@@ -201,10 +201,13 @@ impl From<EmitError> for Error {
 
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
-        let code = if e.status.is_some() {
-            auditwire_result::ApiError
-        } else {
-            auditwire_result::ConnectionError
+        let code = match (e.status, e.kind) {
+            (Some(_), _) => auditwire_result::ApiError,
+            // Refused before any request (an id that is empty, `.` or `..`).
+            (None, ErrorKind::BadRequest | ErrorKind::UnprocessableEntity) => {
+                auditwire_result::InvalidArgument
+            }
+            (None, _) => auditwire_result::ConnectionError,
         };
         Error::new(code, e.to_string())
     }

@@ -253,6 +253,10 @@ static void test_management(void) {
   CHECK_RC(auditwire_client_get_export_json(c, S("audit_log_export_missing"), buf, sizeof buf, &n),
            AUDITWIRE_RESULT_API_ERROR);
   CHECK(last_error_has("404"));
+  /* An id that would address another resource is refused before any request. */
+  CHECK_RC(auditwire_client_get_export_json(c, S(".."), buf, sizeof buf, &n),
+           AUDITWIRE_RESULT_INVALID_ARGUMENT);
+  CHECK(last_error_has("export_id"));
 
   /* Schemas and actions. */
   const char *schema = "{\"targets\":[{\"type\":\"invoice\"}],\"metadata\":{\"type\":\"object\"}}";

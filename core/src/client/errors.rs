@@ -14,7 +14,7 @@ pub enum ConfigError {
     MissingApiKey,
     /// The base URL cannot be used.
     InvalidBaseUrl {
-        /// The URL as given.
+        /// The URL as given, with any credentials shown as `***`.
         url: String,
         /// Why it was refused.
         reason: String,
