@@ -112,7 +112,7 @@ fn stored(db: &Path, org: &str) -> (HashMap<u64, u32>, HashSet<String>) {
         *by_n.entry(n).or_insert(0) += 1;
     }
     let keys = conn
-        .prepare("SELECT key FROM idempotency")
+        .prepare("SELECT key FROM idempotency_keys")
         .unwrap()
         .query_map([], |r| r.get::<_, String>(0))
         .unwrap()

@@ -51,7 +51,9 @@ fn main() {
     let reset = std::env::var_os("AUDITWIRE_BENCH_RESET").is_some();
     for w in workers {
         if reset {
+            // The key the client uses: a server started with one requires it here too.
             ureq::post(format!("{url}/__reset"))
+                .header("Authorization", "Bearer sk_bench")
                 .send_empty()
                 .expect("POST /__reset");
         }

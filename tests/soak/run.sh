@@ -275,7 +275,7 @@ for (actor,) in con.execute("SELECT actor_id FROM events"):
         seen[n] = seen.get(n, 0) + 1
     else:
         extra += 1
-keys = con.execute("SELECT count(*) FROM idempotency").fetchone()[0]
+keys = con.execute("SELECT count(*) FROM idempotency_keys").fetchone()[0]
 distinct = len(seen)
 print(json.dumps(dict(rows=rows, distinct=distinct, lost=events - distinct,
                       duplicates=rows - distinct - extra, extra=extra, keys=keys,
