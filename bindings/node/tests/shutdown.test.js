@@ -23,10 +23,11 @@ test('close() at the deadline: in-flight events are in doubt, with their keys, a
       () => settled.push({ key, ok: true }),
       (e) => settled.push({ key, e }),
     );
-    const receipts = [c.auditLogs.emit('org_1', event()), c.auditLogs.emit('org_1', event())];
+    const events = [event(), event(), event(), event()];
+    const receipts = [c.auditLogs.emit('org_1', events[0]), c.auditLogs.emit('org_1', events[1])];
     receipts.forEach((r) => watch(r.delivered, r.idempotencyKey));
-    watch(c.auditLogs.createEvent('org_1', event(), { idempotencyKey: 'in-doubt-3' }), 'in-doubt-3');
-    watch(c.auditLogs.createEvent('org_1', event(), { idempotencyKey: 'in-doubt-4' }), 'in-doubt-4');
+    watch(c.auditLogs.createEvent('org_1', events[2], { idempotencyKey: 'in-doubt-3' }), 'in-doubt-3');
+    watch(c.auditLogs.createEvent('org_1', events[3], { idempotencyKey: 'in-doubt-4' }), 'in-doubt-4');
     await sleep(300);
     const report = await c.closeReport();
     await new Promise(setImmediate);
@@ -55,9 +56,9 @@ test('close() at the deadline: in-flight events are in doubt, with their keys, a
     assert.equal(settled.length, 4);
     assert.deepEqual(c.stats(), stats);
 
-    // Re-sending under the same keys is safe: the server ends with each event once.
+    // Re-sending the same events under the same keys is safe: the server stores each once.
     const again = new AuditWire(s.key, { baseUrl: s.base, workers: 4 });
-    await Promise.all(keys.map((k) => again.auditLogs.createEvent('org_1', event(), { idempotencyKey: k })));
+    await Promise.all(keys.map((k, i) => again.auditLogs.createEvent('org_1', events[i], { idempotencyKey: k })));
     await again.close(5000);
     assert.equal((await s.stats()).events_stored, 4);
   } finally {
