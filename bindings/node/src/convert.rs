@@ -207,7 +207,35 @@ pub(crate) fn config_refused(e: &ConfigError) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::camel_case;
+    use auditwire::Outcome;
+
+    use super::{camel_case, Settled};
+
+    #[test]
+    fn a_shutdown_outcome_carries_its_key_and_the_cores_words() {
+        let key = "k-in-doubt";
+        let in_doubt = Outcome::InDoubt {
+            idempotency_key: key.into(),
+            attempts: 1,
+        };
+        let s = Settled::new(3, &in_doubt, key, None);
+        assert_eq!(s.outcome, "in_doubt");
+        assert_eq!(s.idempotency_key.as_deref(), Some(key));
+        assert_eq!(s.message, Some(in_doubt.to_string()));
+        assert!(
+            s.organization_id.is_none(),
+            "only onOutcome gets the organization"
+        );
+        let lost = Settled::new(3, &Outcome::Lost { attempts: 0 }, key, None);
+        assert_eq!(lost.idempotency_key.as_deref(), Some(key));
+        let delivered = Outcome::Delivered {
+            status: 201,
+            request_id: None,
+            attempts: 1,
+        };
+        let d = Settled::new(3, &delivered, key, None);
+        assert!(d.idempotency_key.is_none() && d.message.is_none());
+    }
 
     #[test]
     fn counter_names_become_camel_case() {
