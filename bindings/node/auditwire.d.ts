@@ -62,8 +62,15 @@ export interface Receipt {
   readonly delivered: Promise<Delivery>;
 }
 
+/**
+ * How an accepted event ended: `in_doubt` (sent, no answer before shutdown: the server may
+ * have it; re-send under `idempotencyKey`), `lost` (shutdown, no spool), `spooled` (shutdown,
+ * kept on disk for the next client on that spool directory).
+ */
+export type Outcome = 'delivered' | 'rejected' | 'expired' | 'in_doubt' | 'lost' | 'spooled';
+
 export interface OutcomeReport {
-  outcome: 'delivered' | 'rejected' | 'expired' | 'shutdown';
+  outcome: Outcome;
   attempts: number;
   organizationId: string;
   idempotencyKey: string;
@@ -161,6 +168,7 @@ export interface AuditLogsRetention {
   retentionPeriodInDays: number | null;
 }
 
+/** The delivery counters; `accepted + adopted` = the outcomes + `queued + inFlight`. */
 export interface Stats {
   accepted: number;
   queued: number;
@@ -169,7 +177,11 @@ export interface Stats {
   retried: number;
   rejected: number;
   expired: number;
-  abandoned: number;
+  /** Sent without an answer before shutdown: the server may have stored them. */
+  inDoubt: number;
+  /** Not delivered at shutdown, no spool. */
+  lost: number;
+  /** Left in the spool at shutdown: the next client on that directory delivers them. */
   spooled: number;
   adopted: number;
   deliveredLate: number;
@@ -177,6 +189,17 @@ export interface Stats {
   refusedQueueFull: number;
   refusedClosed: number;
   pending: number;
+}
+
+/** What `closeReport` resolves with. */
+export interface ShutdownReport {
+  /** `spooled + lost + inDoubt`. */
+  remaining: number;
+  spooled: number;
+  lost: number;
+  inDoubt: number;
+  /** The failure of the last failed attempt. */
+  lastError: string | undefined;
 }
 
 export declare class AuditLogs {
@@ -212,7 +235,10 @@ export declare class AuditWire {
   readonly baseUrl: string;
   readonly clientId: string | undefined;
   flush(timeoutMs?: number): Promise<number>;
+  /** Resolves with how many events were not delivered (`closeReport().remaining`). */
   close(timeoutMs?: number): Promise<number>;
+  /** Like `close`, resolving with where the undelivered events are. */
+  closeReport(timeoutMs?: number): Promise<ShutdownReport>;
   stats(): Stats;
 }
 
@@ -242,8 +268,16 @@ export declare class QueueFullError extends AuditWireError {}
 export declare class ClosedError extends AuditWireError {}
 export declare class SpoolError extends AuditWireError {}
 export declare class ConfigurationError extends AuditWireError {}
+/** The client shut down before the event was delivered (`lost` or `spooled`). */
 export declare class NotDeliveredError extends AuditWireError {
+  outcome: 'in_doubt' | 'lost' | 'spooled';
   attempts: number;
+  /** Re-sending under this key is safe: the server deduplicates. */
+  idempotencyKey: string;
+}
+/** Sent, but no answer before shutdown: the server may have stored it. */
+export declare class InDoubtError extends NotDeliveredError {
+  outcome: 'in_doubt';
 }
 export declare class ApiException extends AuditWireError {
   status: number | undefined;

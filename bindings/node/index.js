@@ -33,6 +33,7 @@ module.exports = {
   SpoolError: errors.SpoolError,
   ConfigurationError: errors.ConfigurationError,
   NotDeliveredError: errors.NotDeliveredError,
+  InDoubtError: errors.InDoubtError,
   ApiException: errors.ApiException,
   BadRequestException: errors.BadRequestException,
   UnauthorizedException: errors.UnauthorizedException,

@@ -13,6 +13,7 @@ export const {
   SpoolError,
   ConfigurationError,
   NotDeliveredError,
+  InDoubtError,
   ApiException,
   BadRequestException,
   UnauthorizedException,

@@ -1,6 +1,7 @@
 'use strict';
 // The AuditWire client (and its WorkOS alias): options, the audit log namespaces, flush,
 // close and stats over the native client.
+const fs = require('node:fs');
 const util = require('node:util');
 const { NativeClient, CHUNK_SIZE } = require('./native.js');
 const { Receipt } = require('./receipt.js');
@@ -124,6 +125,17 @@ class AuditLog {
   }
 }
 
+/** The public view of a native shutdown report. */
+function reportOf(r) {
+  return {
+    remaining: r.remaining,
+    spooled: r.spooled,
+    lost: r.lost,
+    inDoubt: r.inDoubt,
+    lastError: r.lastError ?? undefined,
+  };
+}
+
 /** An audit-log client: validates at once, delivers in the background. */
 class AuditWire {
   #n;
@@ -173,12 +185,20 @@ class AuditWire {
 
   /** Stops accepting, delivers for up to `timeoutMs`; resolves with how many were not delivered. */
   close(timeoutMs) {
+    return this.closeReport(timeoutMs).then((r) => r.remaining);
+  }
+
+  /**
+   * `close`, resolving with what was not delivered: `{remaining, spooled, lost, inDoubt,
+   * lastError}`. Every outcome has reached its promise and `onOutcome` before it resolves.
+   */
+  closeReport(timeoutMs) {
     if (this.#closing === null) {
       const ms = timeoutMs ?? this.#n.shutdownTimeout;
-      this.#closing = rethrow(() => this.#n.close(ms)).then((left) => {
+      this.#closing = rethrow(() => this.#n.close(ms)).then((r) => {
         exit.remove(this);
         this._drain();
-        return left;
+        return reportOf(r);
       });
     }
     return this.#closing;
@@ -273,9 +293,7 @@ class AuditWire {
     if (s.pending === 0) return;
     if (s.accepted === this.#exitAccepted) {
       // The bounded flush ran out of time: stop, so that the process can exit.
-      this.#n.closeNow();
-      exit.remove(this);
-      this._drain();
+      this._exit(0);
       return;
     }
     this.#exitAccepted = s.accepted;
@@ -289,6 +307,30 @@ class AuditWire {
         this.#exiting = false;
       },
     );
+  }
+
+  /**
+   * The process is ending: blocks the JavaScript thread while delivering for up to
+   * `timeoutMs` (with a spool the rest stays on disk), hands the outcomes to `onOutcome`,
+   * and prints the core's one-line summary on stderr if anything was not delivered.
+   */
+  _exit(timeoutMs) {
+    exit.remove(this);
+    let r;
+    try {
+      r = this.#n.closeSync(timeoutMs ?? this.#n.shutdownTimeout);
+    } catch (e) {
+      r = { exitMessage: `auditwire: ${errors.fromNative(e).message}` };
+    }
+    if (this.#closing === null) this.#closing = Promise.resolve(reportOf(r));
+    this._drain();
+    if (r.exitMessage) {
+      try {
+        fs.writeSync(2, `${r.exitMessage}\n`);
+      } catch {
+        // stderr is closed: nowhere left to tell.
+      }
+    }
   }
 
   toJSON() {

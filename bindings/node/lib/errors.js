@@ -30,8 +30,24 @@ class ClosedError extends AuditWireError {}
 class SpoolError extends AuditWireError {}
 /** A client option is invalid, or no API key was given. */
 class ConfigurationError extends AuditWireError {}
-/** The client shut down before the event was delivered. */
-class NotDeliveredError extends AuditWireError {}
+/**
+ * The client shut down before the event was delivered: `outcome` is `'lost'` (no spool) or
+ * `'spooled'` (on disk; the next client on that spool directory delivers it).
+ * `idempotencyKey` is the key it was sent with: re-sending under it is safe.
+ */
+class NotDeliveredError extends AuditWireError {
+  constructor(message, { outcome, attempts, idempotencyKey } = {}) {
+    super(message);
+    this.outcome = outcome;
+    this.attempts = attempts;
+    this.idempotencyKey = idempotencyKey;
+  }
+}
+/**
+ * Sent, but no answer came before the client shut down: the server may have stored it.
+ * Re-send under `idempotencyKey` (the server deduplicates); `outcome` is `'in_doubt'`.
+ */
+class InDoubtError extends NotDeliveredError {}
 
 /** An answer of the API (or a network failure on the way to it). */
 class ApiException extends AuditWireError {
@@ -115,6 +131,7 @@ module.exports = {
   SpoolError,
   ConfigurationError,
   NotDeliveredError,
+  InDoubtError,
   ApiException,
   BadRequestException,
   UnauthorizedException,

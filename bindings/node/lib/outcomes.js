@@ -1,6 +1,6 @@
 'use strict';
 // Promises waiting for outcomes, keyed by an id the native hub carries back.
-const { apiError, NotDeliveredError } = require('./errors.js');
+const { apiError, NotDeliveredError, InDoubtError } = require('./errors.js');
 
 const waiting = new Map();
 let lastId = 0;
@@ -18,12 +18,13 @@ function failure(s) {
     e.outcome = s.outcome;
     return e;
   }
-  const e = new NotDeliveredError(
-    `not delivered: the client shut down after ${s.attempts} attempt(s)`,
-  );
-  e.attempts = s.attempts;
-  e.outcome = s.outcome;
-  return e;
+  // In doubt, lost or spooled: the core words it and names the key.
+  const Class = s.outcome === 'in_doubt' ? InDoubtError : NotDeliveredError;
+  return new Class(s.message, {
+    outcome: s.outcome,
+    attempts: s.attempts,
+    idempotencyKey: s.idempotencyKey ?? undefined,
+  });
 }
 
 /** What `receipt.delivered` resolves with. */

@@ -47,14 +47,20 @@ export declare class NativeClient {
   /** Waits up to `timeoutMs` for every accepted event; resolves with how many remain. */
   flush(timeoutMs: number): Promise<unknown>
   /**
-   * Stops accepting, delivers for up to `timeoutMs`; resolves with how many events were
-   * not delivered.
+   * Stops accepting, delivers for up to `timeoutMs`; resolves with what was not
+   * delivered.
    */
-  close(timeoutMs: number): Promise<unknown>
-  /** Stops at once without waiting (events not delivered stay in the spool or are lost). */
-  closeNow(): number
-  /** A snapshot of the counters. */
-  stats(): StatsJs
+  close(timeoutMs: number): Promise<ShutdownReportJs>
+  /**
+   * `close` that blocks the JavaScript thread (for the process `exit` hook): delivers
+   * for up to `timeoutMs`, then stops; returns what was not delivered.
+   */
+  closeSync(timeoutMs: number): ShutdownReportJs
+  /**
+   * A snapshot of the counters: each core counter under its camelCase name, and
+   * `pending`.
+   */
+  stats(): Record<string, number>
   /** `POST /audit_logs/exports` with a JSON request; resolves with the export's JSON. */
   createExport(request: string): Promise<unknown>
   /** `GET /audit_logs/exports/{id}`; resolves with the export's JSON. */
@@ -134,7 +140,7 @@ export declare function packedBody(packed: string, at: number): string | null
 export interface Settled {
   /** The promise waiting for it, or 0. */
   id: number
-  /** `delivered`, `rejected`, `expired` or `shutdown`. */
+  /** The core's name of the outcome (`delivered`, `rejected`, `in_doubt`, ...). */
   outcome: string
   /** Attempts made. */
   attempts: number
@@ -142,46 +148,30 @@ export interface Settled {
   status?: number
   /** The request id of the last answer. */
   requestId?: string
-  /** Why it was not delivered. */
+  /** Why the API did not take it (rejected or expired). */
   error?: ApiFailure
+  /** The core's description of a shutdown outcome (in doubt, lost or spooled). */
+  message?: string
   /** The organization (only for `onOutcome`). */
   organizationId?: string
-  /** The idempotency key (only for `onOutcome`). */
+  /** The idempotency key (for `onOutcome`, and for every shutdown outcome). */
   idempotencyKey?: string
 }
 
-/** The client's counters. */
-export interface StatsJs {
-  /** Events accepted by `emit`. */
-  accepted: number
-  /** Waiting in the queue. */
-  queued: number
-  /** Being sent now. */
-  inFlight: number
-  /** Delivered (2xx). */
-  delivered: number
-  /** Retries scheduled. */
-  retried: number
-  /** Refused by the API with a final 4xx. */
-  rejected: number
-  /** Retry budget spent. */
-  expired: number
-  /** Lost at shutdown (no spool). */
-  abandoned: number
-  /** Left in the spool at shutdown. */
+/** What `close` left behind. */
+export interface ShutdownReportJs {
+  /** Accepted events neither delivered nor refused by the API (`spooled + lost + inDoubt`). */
+  remaining: number
+  /** Left in the disk spool: the next client on that directory delivers them. */
   spooled: number
-  /** Adopted from a spool at start. */
-  adopted: number
-  /** Delivered after the idempotency window. */
-  deliveredLate: number
-  /** Refused by validation. */
-  refusedInvalid: number
-  /** Refused because the queue or spool was full. */
-  refusedQueueFull: number
-  /** Refused because the client was closed. */
-  refusedClosed: number
-  /** Accepted events without an outcome yet. */
-  pending: number
+  /** Not delivered and gone (no spool). */
+  lost: number
+  /** Sent without an answer before the deadline: the server may have stored them. */
+  inDoubt: number
+  /** The failure of the last failed attempt. */
+  lastError?: string
+  /** The one line to print at exit when something was not delivered. */
+  exitMessage?: string
 }
 
 /**

@@ -3,8 +3,11 @@
 //! A failure crosses into JavaScript as an `Error` whose message is `auditwire:` followed
 //! by a JSON object (`kind` plus details); `index.js` turns it into the public class.
 
-use auditwire::{ApiError, ConfigError, EmitError, Outcome, Stats, ValidationError};
-use napi::{Error, Status};
+use auditwire::{
+    ApiError, ConfigError, EmitError, Outcome, ShutdownReport, Stats, ValidationError,
+};
+use napi::bindgen_prelude::Object;
+use napi::{Env, Error, Result, Status};
 use serde_json::{json, Value};
 
 /// The prefix of an encoded error message.
@@ -34,7 +37,7 @@ pub struct ApiFailure {
 pub struct Settled {
     /// The promise waiting for it, or 0.
     pub id: u32,
-    /// `delivered`, `rejected`, `expired` or `shutdown`.
+    /// The core's name of the outcome (`delivered`, `rejected`, `in_doubt`, ...).
     pub outcome: String,
     /// Attempts made.
     pub attempts: u32,
@@ -42,17 +45,20 @@ pub struct Settled {
     pub status: Option<u32>,
     /// The request id of the last answer.
     pub request_id: Option<String>,
-    /// Why it was not delivered.
+    /// Why the API did not take it (rejected or expired).
     pub error: Option<ApiFailure>,
+    /// The core's description of a shutdown outcome (in doubt, lost or spooled).
+    pub message: Option<String>,
     /// The organization (only for `onOutcome`).
     pub organization_id: Option<String>,
-    /// The idempotency key (only for `onOutcome`).
+    /// The idempotency key (for `onOutcome`, and for every shutdown outcome).
     pub idempotency_key: Option<String>,
 }
 
 impl Settled {
-    /// The JavaScript view of an outcome; `ident` is `(organization_id, idempotency_key)`.
-    pub(crate) fn new(id: u32, outcome: &Outcome, ident: Option<(&str, &str)>) -> Self {
+    /// The JavaScript view of the outcome of the event sent under `key`; `org` (its
+    /// organization) only when `onOutcome` hears of it.
+    pub(crate) fn new(id: u32, outcome: &Outcome, key: &str, org: Option<&str>) -> Self {
         let error = outcome.error().map(api_failure);
         let (status, request_id) = match outcome {
             Outcome::Delivered {
@@ -63,6 +69,8 @@ impl Settled {
                 error.as_ref().and_then(|e| e.request_id.clone()),
             ),
         };
+        // Shutdown outcomes: no API answer to show, but the key makes a re-send safe.
+        let shutdown = error.is_none() && !outcome.is_delivered();
         Settled {
             id,
             outcome: outcome.name().to_owned(),
@@ -70,8 +78,9 @@ impl Settled {
             status,
             request_id,
             error,
-            organization_id: ident.map(|(o, _)| o.to_owned()),
-            idempotency_key: ident.map(|(_, k)| k.to_owned()),
+            message: shutdown.then(|| outcome.to_string()),
+            organization_id: org.map(str::to_owned),
+            idempotency_key: (shutdown || org.is_some()).then(|| key.to_owned()),
         }
     }
 }
@@ -89,59 +98,59 @@ pub(crate) fn api_failure(e: &ApiError) -> ApiFailure {
     }
 }
 
-/// The client's counters.
-#[napi(object)]
-pub struct StatsJs {
-    /// Events accepted by `emit`.
-    pub accepted: f64,
-    /// Waiting in the queue.
-    pub queued: f64,
-    /// Being sent now.
-    pub in_flight: f64,
-    /// Delivered (2xx).
-    pub delivered: f64,
-    /// Retries scheduled.
-    pub retried: f64,
-    /// Refused by the API with a final 4xx.
-    pub rejected: f64,
-    /// Retry budget spent.
-    pub expired: f64,
-    /// Lost at shutdown (no spool).
-    pub abandoned: f64,
-    /// Left in the spool at shutdown.
-    pub spooled: f64,
-    /// Adopted from a spool at start.
-    pub adopted: f64,
-    /// Delivered after the idempotency window.
-    pub delivered_late: f64,
-    /// Refused by validation.
-    pub refused_invalid: f64,
-    /// Refused because the queue or spool was full.
-    pub refused_queue_full: f64,
-    /// Refused because the client was closed.
-    pub refused_closed: f64,
-    /// Accepted events without an outcome yet.
-    pub pending: f64,
+/// The client's counters as a JavaScript object: every core counter (camelCase), then
+/// `pending`.
+pub(crate) fn stats_object<'env>(env: &'env Env, s: &Stats) -> Result<Object<'env>> {
+    let mut o = Object::new(env)?;
+    for (name, value) in s.fields().into_iter().chain([("pending", s.pending())]) {
+        o.set(camel_case(name), value as f64)?;
+    }
+    Ok(o)
 }
 
-impl From<Stats> for StatsJs {
-    fn from(s: Stats) -> Self {
-        StatsJs {
-            accepted: s.accepted as f64,
-            queued: s.queued as f64,
-            in_flight: s.in_flight as f64,
-            delivered: s.delivered as f64,
-            retried: s.retried as f64,
-            rejected: s.rejected as f64,
-            expired: s.expired as f64,
-            abandoned: s.lost as f64,
-            spooled: s.spooled as f64,
-            adopted: s.adopted as f64,
-            delivered_late: s.delivered_late as f64,
-            refused_invalid: s.refused_invalid as f64,
-            refused_queue_full: s.refused_queue_full as f64,
-            refused_closed: s.refused_closed as f64,
-            pending: s.pending() as f64,
+/// `in_flight` -> `inFlight`.
+pub(crate) fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        match (c, upper) {
+            ('_', _) => upper = true,
+            (c, true) => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
+/// What `close` left behind.
+#[napi(object)]
+pub struct ShutdownReportJs {
+    /// Accepted events neither delivered nor refused by the API (`spooled + lost + inDoubt`).
+    pub remaining: f64,
+    /// Left in the disk spool: the next client on that directory delivers them.
+    pub spooled: f64,
+    /// Not delivered and gone (no spool).
+    pub lost: f64,
+    /// Sent without an answer before the deadline: the server may have stored them.
+    pub in_doubt: f64,
+    /// The failure of the last failed attempt.
+    pub last_error: Option<String>,
+    /// The one line to print at exit when something was not delivered.
+    pub exit_message: Option<String>,
+}
+
+impl From<ShutdownReport> for ShutdownReportJs {
+    fn from(r: ShutdownReport) -> Self {
+        ShutdownReportJs {
+            exit_message: r.exit_message(),
+            remaining: r.remaining as f64,
+            spooled: r.spooled as f64,
+            lost: r.lost as f64,
+            in_doubt: r.in_doubt as f64,
+            last_error: r.last_error,
         }
     }
 }
@@ -194,4 +203,44 @@ pub(crate) fn config_error(message: impl std::fmt::Display) -> Error {
 /// A configuration the core refused.
 pub(crate) fn config_refused(e: &ConfigError) -> Error {
     config_error(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use auditwire::Outcome;
+
+    use super::{camel_case, Settled};
+
+    #[test]
+    fn a_shutdown_outcome_carries_its_key_and_the_cores_words() {
+        let key = "k-in-doubt";
+        let in_doubt = Outcome::InDoubt {
+            idempotency_key: key.into(),
+            attempts: 1,
+        };
+        let s = Settled::new(3, &in_doubt, key, None);
+        assert_eq!(s.outcome, "in_doubt");
+        assert_eq!(s.idempotency_key.as_deref(), Some(key));
+        assert_eq!(s.message, Some(in_doubt.to_string()));
+        assert!(
+            s.organization_id.is_none(),
+            "only onOutcome gets the organization"
+        );
+        let lost = Settled::new(3, &Outcome::Lost { attempts: 0 }, key, None);
+        assert_eq!(lost.idempotency_key.as_deref(), Some(key));
+        let delivered = Outcome::Delivered {
+            status: 201,
+            request_id: None,
+            attempts: 1,
+        };
+        let d = Settled::new(3, &delivered, key, None);
+        assert!(d.idempotency_key.is_none() && d.message.is_none());
+    }
+
+    #[test]
+    fn counter_names_become_camel_case() {
+        assert_eq!(camel_case("in_flight"), "inFlight");
+        assert_eq!(camel_case("refused_queue_full"), "refusedQueueFull");
+        assert_eq!(camel_case("accepted"), "accepted");
+    }
 }

@@ -103,7 +103,8 @@ impl Inner {
             }
             // Settled before it was tagged: the hook could not name the slot.
             Err(outcome) => {
-                let settled = (watch != 0).then(|| Settled::new(watch, &outcome, None));
+                let key = receipt.idempotency_key();
+                let settled = (watch != 0).then(|| Settled::new(watch, &outcome, key, None));
                 slot.state = State::Done(Box::new(outcome));
                 settled
             }
@@ -113,10 +114,13 @@ impl Inner {
         Ok(())
     }
 
-    /// Stores the outcome of slot `id`; queues it for its promise and, with `ident`, for
-    /// `onOutcome`.
-    fn settle(&mut self, id: u32, outcome: &Outcome, ident: Option<(&str, &str)>) {
-        let Some(slot) = self.slot(id).filter(|s| s.receipt.is_some()) else {
+    /// Stores the outcome of slot `id`; queues it for its promise and, with `org` (the
+    /// event's organization), for `onOutcome`.
+    fn settle(&mut self, id: u32, outcome: &Outcome, org: Option<&str>) {
+        let Some(slot) = self.slot(id) else {
+            return;
+        };
+        let Some(receipt) = &slot.receipt else {
             return;
         };
         let watcher = match slot.state {
@@ -124,10 +128,10 @@ impl Inner {
             State::Watched(w) => w,
             State::Done(_) => return,
         };
+        let settled = (watcher != 0 || org.is_some())
+            .then(|| Settled::new(watcher, outcome, receipt.idempotency_key(), org));
         slot.state = State::Done(Box::new(outcome.clone()));
-        if watcher != 0 || ident.is_some() {
-            self.outbox.push(Settled::new(watcher, outcome, ident));
-        }
+        self.outbox.extend(settled);
     }
 }
 
@@ -206,9 +210,10 @@ impl Hub {
     /// `Err` if the slot holds no event.
     pub(crate) fn watch(&self, id: u32, watch: u32) -> Result<Option<Settled>, ()> {
         let mut inner = lock(&self.inner);
-        let slot = inner.slot(id).filter(|s| s.receipt.is_some()).ok_or(())?;
+        let slot = inner.slot(id).ok_or(())?;
+        let key = slot.receipt.as_ref().ok_or(())?.idempotency_key();
         match &slot.state {
-            State::Done(outcome) => Ok(Some(Settled::new(watch, outcome, None))),
+            State::Done(outcome) => Ok(Some(Settled::new(watch, outcome, key, None))),
             _ => {
                 slot.state = State::Watched(watch);
                 Ok(None)
@@ -229,22 +234,23 @@ impl Hub {
     /// The `on_outcome` hook: records the outcome in its slot and queues it if someone
     /// waits for it.
     pub(crate) fn on_outcome(&self, report: &OutcomeReport<'_>) {
-        let ident = self
-            .report_all
-            .then_some((report.organization_id, report.idempotency_key));
+        let org = self.report_all.then_some(report.organization_id);
         self.queueing(|inner| match report.tag.and_then(|t| inner.tagged(t)) {
-            Some(id) => inner.settle(id, report.outcome, ident),
+            Some(id) => inner.settle(id, report.outcome, org),
             // Untagged (settled before `track`, or adopted from a spool) or its chunk is
             // gone: only `onOutcome` hears of it.
             None => {
-                if ident.is_some() {
-                    inner.outbox.push(Settled::new(0, report.outcome, ident));
+                if org.is_some() {
+                    let key = report.idempotency_key;
+                    inner.outbox.push(Settled::new(0, report.outcome, key, org));
                 }
             }
         });
     }
 
-    /// After shutdown: settles the events that the hook never saw (left in the spool).
+    /// After shutdown: settles the slots whose receipt has an outcome the hook did not
+    /// bring (the core settles every receipt before shutdown returns, but runs no callback
+    /// once its gate is closed).
     pub(crate) fn sweep(&self) {
         self.queueing(|inner| self.sweep_in(inner));
     }
@@ -253,17 +259,21 @@ impl Hub {
         let mut open = Vec::new();
         for (c, chunk) in inner.chunks.iter().enumerate() {
             for (i, slot) in chunk.slots.iter().flatten().enumerate() {
-                if let (Some(r), false) = (&slot.receipt, matches!(slot.state, State::Done(_))) {
-                    open.push(((c as u32) * CHUNK + i as u32, r.clone()));
+                if matches!(slot.state, State::Done(_)) {
+                    continue;
+                }
+                if let Some(outcome) = slot.receipt.as_ref().and_then(Receipt::outcome) {
+                    let org = slot
+                        .receipt
+                        .as_ref()
+                        .map(|r| r.organization_id().to_owned());
+                    open.push(((c as u32) * CHUNK + i as u32, outcome, org));
                 }
             }
         }
-        for (id, r) in open {
-            let outcome = r.outcome().unwrap_or(Outcome::Lost { attempts: 0 });
-            let ident = self
-                .report_all
-                .then_some((r.organization_id(), r.idempotency_key()));
-            inner.settle(id, &outcome, ident);
+        for (id, outcome, org) in open {
+            let org = org.filter(|_| self.report_all);
+            inner.settle(id, &outcome, org.as_deref());
         }
     }
 

@@ -22,11 +22,12 @@ use auditwire::{
     Client, Config, CreateEventBody, CreateExportRequest, CreateSchemaRequest, EmitOptions,
     LegacyEndpoint, LegacyEvent, ListOptions, Order, Overflow,
 };
+use napi::bindgen_prelude::Object;
 use napi::bindgen_prelude::{AsyncTask, Buffer, Function};
-use napi::Result;
+use napi::{Env, Result};
 
 use convert::{api_error, config_error, config_refused, emit_error, validation_error};
-use convert::{Settled, StatsJs};
+use convert::{stats_object, Settled, ShutdownReportJs};
 use hub::{Hub, CHUNK};
 use packed_emitter::PackedEmitter;
 use tasks::{Call, CallTask, CloseTask, FlushTask};
@@ -309,9 +310,9 @@ impl NativeClient {
         }))
     }
 
-    /// Stops accepting, delivers for up to `timeoutMs`; resolves with how many events were
-    /// not delivered.
-    #[napi]
+    /// Stops accepting, delivers for up to `timeoutMs`; resolves with what was not
+    /// delivered.
+    #[napi(ts_return_type = "Promise<ShutdownReportJs>")]
     pub fn close(&self, timeout_ms: f64) -> Result<AsyncTask<CloseTask>> {
         Ok(AsyncTask::new(CloseTask {
             client: self.client.clone(),
@@ -320,18 +321,20 @@ impl NativeClient {
         }))
     }
 
-    /// Stops at once without waiting (events not delivered stay in the spool or are lost).
+    /// `close` that blocks the JavaScript thread (for the process `exit` hook): delivers
+    /// for up to `timeoutMs`, then stops; returns what was not delivered.
     #[napi]
-    pub fn close_now(&self) -> f64 {
-        let remaining = self.client.shutdown(Duration::ZERO);
+    pub fn close_sync(&self, timeout_ms: f64) -> Result<ShutdownReportJs> {
+        let report = self.client.shutdown_report(millis(timeout_ms, "timeout")?);
         self.hub.sweep();
-        remaining as f64
+        Ok(report.into())
     }
 
-    /// A snapshot of the counters.
-    #[napi]
-    pub fn stats(&self) -> StatsJs {
-        self.client.stats().into()
+    /// A snapshot of the counters: each core counter under its camelCase name, and
+    /// `pending`.
+    #[napi(ts_return_type = "Record<string, number>")]
+    pub fn stats<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        stats_object(env, &self.client.stats())
     }
 
     /// `POST /audit_logs/exports` with a JSON request; resolves with the export's JSON.

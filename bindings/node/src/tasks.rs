@@ -6,6 +6,7 @@ use std::time::Duration;
 use auditwire::Client;
 use napi::{Env, Result, Task};
 
+use crate::convert::ShutdownReportJs;
 use crate::hub::Hub;
 
 /// A blocking call on the client whose result is JSON text.
@@ -52,7 +53,7 @@ impl Task for FlushTask {
     }
 }
 
-/// Shuts the client down (bounded); resolves with how many events were not delivered.
+/// Shuts the client down (bounded); resolves with what was not delivered.
 pub struct CloseTask {
     pub(crate) client: Arc<Client>,
     pub(crate) hub: Arc<Hub>,
@@ -60,16 +61,16 @@ pub struct CloseTask {
 }
 
 impl Task for CloseTask {
-    type Output = f64;
-    type JsValue = f64;
+    type Output = ShutdownReportJs;
+    type JsValue = ShutdownReportJs;
 
-    fn compute(&mut self) -> Result<f64> {
+    fn compute(&mut self) -> Result<ShutdownReportJs> {
         let report = self.client.shutdown_report(self.timeout);
         self.hub.sweep();
-        Ok(report.remaining as f64)
+        Ok(report.into())
     }
 
-    fn resolve(&mut self, _: Env, output: f64) -> Result<f64> {
+    fn resolve(&mut self, _: Env, output: ShutdownReportJs) -> Result<ShutdownReportJs> {
         Ok(output)
     }
 }

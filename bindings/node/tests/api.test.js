@@ -161,6 +161,7 @@ test('close resolves with 0, then emits are refused', async () => {
   c.auditLogs.emit('org_1', event());
   assert.equal(await c.close(5000), 0);
   assert.equal(await c.close(), 0);
+  assert.deepEqual(await c.closeReport(), { remaining: 0, spooled: 0, lost: 0, inDoubt: 0, lastError: undefined });
   await assert.rejects(c.auditLogs.createEvent('org_1', event()), { name: 'ClosedError' });
 });
 

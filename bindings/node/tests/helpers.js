@@ -27,7 +27,7 @@ async function serve(args = [], key = `sk_test_${Math.random().toString(36).slic
     base,
     key,
     async stats() {
-      const r = await fetch(`${base}/__stats`);
+      const r = await fetch(`${base}/__stats`, { headers: { Authorization: `Bearer ${key}` } });
       return r.json();
     },
     stop() {

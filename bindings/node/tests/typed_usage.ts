@@ -2,9 +2,13 @@
 import WorkOS, {
   AuditWire,
   BadRequestException,
+  InDoubtError,
+  NotDeliveredError,
   RateLimitExceededException,
   ValidationError,
+  type OutcomeReport,
   type Receipt,
+  type ShutdownReport,
   type Stats,
 } from 'auditwire';
 
@@ -56,14 +60,19 @@ async function main(): Promise<void> {
   const same = await client.auditLogs.getRetention('org_1');
   const left: number = await client.flush(1000);
   const stats: Stats = client.stats();
+  const report: ShutdownReport = await client.closeReport(1000);
+  const undelivered: number = report.inDoubt + report.lost + report.spooled + stats.inDoubt + stats.lost;
+  const onOutcome = (o: OutcomeReport): string | undefined => (o.outcome === 'in_doubt' ? o.idempotencyKey : undefined);
   try {
     await client.close(1000);
   } catch (e) {
+    if (e instanceof InDoubtError) console.log(e.idempotencyKey, e.outcome === 'in_doubt');
+    if (e instanceof NotDeliveredError) console.log(e.idempotencyKey, e.attempts, e.outcome);
     if (e instanceof ValidationError) console.log(e.errors.map((p) => `${p.path}: ${p.message}`));
     if (e instanceof RateLimitExceededException) console.log(e.retryAfter, e.requestID, e.status);
     if (e instanceof BadRequestException) console.log(e.code, e.errors);
   }
-  console.log(attempts, state, version, names, schemas.listMetadata.after, days, same, left, stats.delivered);
+  console.log(undelivered, onOutcome, report.lastError, attempts, state, version, names, schemas.listMetadata.after, days, same, left, stats.delivered);
 }
 
 void main;
