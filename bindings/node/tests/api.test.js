@@ -46,11 +46,21 @@ test('camelCase becomes the snake_case wire form', () => {
 
 test('idempotency keys replay instead of duplicating', async () => {
   const before = await server.stats();
-  await client.auditLogs.createEvent('org_1', event(), { idempotencyKey: 'node-idem-1' });
-  await client.auditLogs.createEvent('org_1', event(), { idempotencyKey: 'node-idem-1' });
+  const same = event();
+  await client.auditLogs.createEvent('org_1', same, { idempotencyKey: 'node-idem-1' });
+  await client.auditLogs.createEvent('org_1', same, { idempotencyKey: 'node-idem-1' });
   const after = await server.stats();
   assert.equal(after.events_accepted, before.events_accepted + 1);
   assert.equal(after.duplicates_replayed, before.duplicates_replayed + 1);
+});
+
+test('a key reused for another event is rejected with the server\'s reason, not retried', async () => {
+  await client.auditLogs.createEvent('org_1', event(), { idempotencyKey: 'node-idem-2' });
+  const other = { ...event(), action: 'user.signed_out' };
+  await assert.rejects(
+    client.auditLogs.createEvent('org_1', other, { idempotencyKey: 'node-idem-2' }),
+    (e) => e.code === 'idempotency_error' && e.status === 409 && /different request body/.test(e.message),
+  );
 });
 
 test('emit returns at once with a receipt and a delivered promise', async () => {
