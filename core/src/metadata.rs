@@ -153,9 +153,12 @@ fn saturating_exponent(text: &str) -> i64 {
         Some(b'+') => (false, &text[1..]),
         _ => (false, text),
     };
-    let value = digits.bytes().fold(0i64, |acc, d| {
-        acc.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-    });
+    let value = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |acc, d| {
+            acc.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
     if negative {
         -value
     } else {

@@ -171,11 +171,24 @@ impl<'t> NumberTexts<'t> {
                     i += 1;
                 }
                 b'-' | b'0'..=b'9' => {
+                    // Exactly JSON's number grammar: what follows may be malformed.
                     let start = i;
-                    while i < b.len()
-                        && matches!(b[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-                    {
+                    let digits = |mut i: usize| {
+                        while i < b.len() && b[i].is_ascii_digit() {
+                            i += 1;
+                        }
+                        i
+                    };
+                    i = digits(i + usize::from(b[i] == b'-'));
+                    if i < b.len() && b[i] == b'.' {
+                        i = digits(i + 1);
+                    }
+                    if i < b.len() && matches!(b[i], b'e' | b'E') {
                         i += 1;
+                        if i < b.len() && matches!(b[i], b'+' | b'-') {
+                            i += 1;
+                        }
+                        i = digits(i);
                     }
                     self.pos = i;
                     return &self.text[start..i];
@@ -310,6 +323,20 @@ mod tests {
 
     fn read(s: &[u8]) -> Result<String, ValidationError> {
         read_document(s, &ParseLimits::default(), &Path::Root, Text)
+    }
+
+    #[test]
+    fn a_malformed_number_after_a_valid_one_is_malformed_json_not_a_panic() {
+        // Found by the parse_legacy fuzz target: the number text once ran on into `.10`.
+        let doc = br#"{"group":"org_1","action":"user.login","action_type":"C","actor_name":"a","actor_id":"u","target_name":"t","target_id":"t","location":"1.1.1.1","occurred_at":"2019-05-01T01:15:55.619Z","metadata":{"n":1e-405555555555.10}}"#;
+        let e = crate::LegacyEvent::from_json(doc).unwrap_err();
+        assert!(
+            e.problems().iter().any(|p| p.rule == Rule::MalformedJson),
+            "{e:?}"
+        );
+        let mut texts = NumberTexts::new("[1e-4055.10, -0.5e+3x, 12]");
+        let found: Vec<_> = (0..4).map(|_| texts.next_number()).collect();
+        assert_eq!(found, ["1e-4055", "10", "-0.5e+3", "12"]);
     }
 
     #[test]
