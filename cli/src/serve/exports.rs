@@ -112,9 +112,9 @@ pub async fn download(
 
 /// Events read per query while an export builds: each query holds the database lock for
 /// well under a millisecond, so requests served meanwhile barely wait.
-const EXPORT_CHUNK: usize = 256;
+const EXPORT_CHUNK: usize = 64;
 /// Bytes of CSV stored per part.
-const EXPORT_PART_BYTES: usize = 256 * 1024;
+const EXPORT_PART_BYTES: usize = 64 * 1024;
 
 /// Builds an export after the configured delay, on the blocking pool.
 pub fn spawn_build(st: Shared, id: String, filter: ExportFilter) {
@@ -131,6 +131,7 @@ pub fn spawn_build(st: Shared, id: String, filter: ExportFilter) {
 /// Reads the matching events chunk by chunk and stores the CSV part by part, letting go of
 /// the database between chunks (the CSV rows are rendered then).
 fn build(db: &Db, id: &str, filter: &ExportFilter) {
+    let _background = Background::enter();
     let ok = match write_csv(db, id, filter) {
         Ok(()) => true,
         Err(e) => {
@@ -141,6 +142,45 @@ fn build(db: &Db, id: &str, filter: &ExportFilter) {
     };
     if let Err(e) = db.finish_export(id, ok, now_millis()) {
         eprintln!("auditwire serve: cannot save export {id}: {e}");
+    }
+}
+
+/// Lowers this blocking-pool thread's priority (nice 19) while an export builds, so that
+/// requests are served first on a busy machine; restored when dropped.
+struct Background(Option<i32>);
+
+impl Background {
+    #[cfg(target_os = "linux")]
+    fn enter() -> Self {
+        // SAFETY: plain system calls on this thread's own id.
+        unsafe {
+            let tid = libc::gettid() as libc::id_t;
+            *libc::__errno_location() = 0;
+            let old = libc::getpriority(libc::PRIO_PROCESS, tid);
+            if *libc::__errno_location() != 0 || libc::setpriority(libc::PRIO_PROCESS, tid, 19) != 0
+            {
+                return Background(None);
+            }
+            Background(Some(old))
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn enter() -> Self {
+        Background(None)
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Some(old) = self.0 {
+            // SAFETY: as in `enter`. Raising priority back may need a privilege the process
+            // lacks: then the thread stays at nice 19 (it only serves file-database calls).
+            unsafe {
+                libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, old);
+            }
+        }
     }
 }
 
