@@ -1,7 +1,7 @@
 //! The disk spool inside the engine: shutdown keeps events, adoption, locks, bounds, bad files.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -11,6 +11,10 @@ use auditwire::{
     Actor, Backoff, Client, Config, ConfigBuilder, ConfigError, Context, EmitError, EmitOptions,
     Event, Target, Timestamp,
 };
+
+mod common;
+
+use common::{accepting_server, dead_url};
 
 const KEY: &str = "sk_test_spool_secret";
 
@@ -32,60 +36,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Answers every request with 201 and records its `Idempotency-Key`.
-fn accepting_server() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let keys = Arc::new(Mutex::new(Vec::new()));
-    let k2 = keys.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let keys = k2.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut out = stream;
-                loop {
-                    let (mut len, mut key) = (0usize, String::new());
-                    loop {
-                        let mut line = String::new();
-                        match reader.read_line(&mut line) {
-                            Ok(0) | Err(_) => return,
-                            Ok(_) => {}
-                        }
-                        let lower = line.to_ascii_lowercase();
-                        if let Some(v) = lower.strip_prefix("content-length:") {
-                            len = v.trim().parse().unwrap_or(0);
-                        }
-                        if lower.starts_with("idempotency-key:") {
-                            key = line["idempotency-key:".len()..].trim().to_owned();
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
-                    let mut body = vec![0; len];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    keys.lock().unwrap().push(key);
-                    let reply = "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 16\r\n\r\n{\"success\":true}";
-                    if out.write_all(reply.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (url, keys)
-}
-
-/// A URL nothing listens on.
-fn dead_url() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", l.local_addr().unwrap())
 }
 
 fn builder(url: &str, dir: &Path) -> ConfigBuilder {

@@ -2,17 +2,18 @@
 //! a run file of another user, or a symbolic link, is never adopted; new files are private.
 #![cfg(unix)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use auditwire::{
     Actor, Client, Config, ConfigBuilder, ConfigError, Context, EmitOptions, Event, Target,
     Timestamp,
 };
+
+mod common;
+
+use common::{accepting_server, dead_url};
 
 const KEY: &str = "sk_test_spool_trust";
 /// The `nobody` user: "another user" in the tests that need root to chown.
@@ -51,56 +52,6 @@ fn is_root() -> bool {
 
 fn skip(what: &str) {
     eprintln!("note: not root: skipped the part that chowns files to another user ({what})");
-}
-
-/// Answers every request with 201 and counts the requests.
-fn accepting_server() -> (String, Arc<Mutex<usize>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(0));
-    let s2 = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let seen = s2.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut out = stream;
-                loop {
-                    let mut len = 0usize;
-                    loop {
-                        let mut line = String::new();
-                        match reader.read_line(&mut line) {
-                            Ok(0) | Err(_) => return,
-                            Ok(_) => {}
-                        }
-                        let lower = line.to_ascii_lowercase();
-                        if let Some(v) = lower.strip_prefix("content-length:") {
-                            len = v.trim().parse().unwrap_or(0);
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
-                    let mut body = vec![0; len];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    *seen.lock().unwrap() += 1;
-                    let reply = "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 16\r\n\r\n{\"success\":true}";
-                    if out.write_all(reply.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (url, seen)
-}
-
-fn dead_url() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", l.local_addr().unwrap())
 }
 
 fn builder(url: &str, dir: &Path) -> ConfigBuilder {
@@ -169,7 +120,7 @@ fn a_directory_writable_by_group_or_others_is_refused_with_its_mode_and_the_fix(
         assert!(msg.contains("chmod 700") && msg.contains("uid "), "{msg}");
         assert!(!msg.contains(KEY));
         std::thread::sleep(Duration::from_millis(200));
-        assert_eq!(*seen.lock().unwrap(), 0, "the planted event was sent");
+        assert_eq!(seen.lock().unwrap().len(), 0, "the planted event was sent");
         chmod(&dir.0, 0o700);
         // The same directory, made private, is used (and its run adopted).
         let c = try_open(&url, &dir.0).unwrap();
@@ -200,7 +151,7 @@ fn another_users_world_writable_directory_with_a_forged_run_is_refused() {
         "{msg}"
     );
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(*seen.lock().unwrap(), 0, "the forged event was sent");
+    assert_eq!(seen.lock().unwrap().len(), 0, "the forged event was sent");
     assert_eq!(std::fs::read(&run).unwrap(), before, "the run was changed");
 }
 
@@ -230,7 +181,7 @@ fn another_users_run_file_is_never_adopted_nor_removed() {
         assert_eq!(c.flush(Duration::from_secs(2)), 0);
         drop(c);
         assert_eq!(
-            *seen.lock().unwrap(),
+            seen.lock().unwrap().len(),
             0,
             "the foreign event was sent ({file})"
         );
@@ -265,7 +216,7 @@ fn a_symlinked_run_file_or_lock_is_skipped_and_left_alone() {
         assert_eq!(c.stats().adopted, 0, "a symlinked {linked} was followed");
         assert_eq!(c.flush(Duration::from_secs(2)), 0);
         drop(c);
-        assert_eq!(*seen.lock().unwrap(), 0);
+        assert_eq!(seen.lock().unwrap().len(), 0);
         let kept = if linked == "db" {
             run.clone()
         } else {
