@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,29 +14,9 @@ use auditwire::{
 
 mod common;
 
-use common::{accepting_server, dead_url};
+use common::{accepting_server, dead_url, Scratch};
 
 const KEY: &str = "sk_test_spool_secret";
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        let p = std::env::temp_dir().join(format!(
-            "auditwire-core-{tag}-{}-{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        Scratch(p)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn builder(url: &str, dir: &Path) -> ConfigBuilder {
     Config::builder()

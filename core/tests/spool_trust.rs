@@ -13,37 +13,11 @@ use auditwire::{
 
 mod common;
 
-use common::{accepting_server, dead_url};
+use common::{accepting_server, chmod, dead_url, Scratch};
 
 const KEY: &str = "sk_test_spool_trust";
 /// The `nobody` user: "another user" in the tests that need root to chown.
 const OTHER_UID: u32 = 65534;
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    /// A fresh private directory (mode 0700).
-    fn new(tag: &str) -> Scratch {
-        let p = std::env::temp_dir().join(format!(
-            "auditwire-trust-{tag}-{}-{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        chmod(&p, 0o700);
-        Scratch(p)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn chmod(p: &Path, mode: u32) {
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
-}
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.

@@ -144,6 +144,11 @@ impl State {
     fn pending(&self) -> usize {
         self.events + self.disk_only + self.spilling
     }
+
+    /// Pending events not in flight: in memory, on disk, or being written there.
+    fn queued(&self) -> usize {
+        self.pending() - self.in_flight
+    }
 }
 
 /// The memory queue, bounded by events and bytes.
@@ -369,10 +374,7 @@ impl MemoryQueue {
     #[cfg(test)]
     fn counts(&self) -> (usize, usize) {
         let st = self.lock();
-        (
-            st.events - st.in_flight + st.disk_only + st.spilling,
-            st.in_flight,
-        )
+        (st.queued(), st.in_flight)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -665,8 +667,8 @@ impl EventStore for MemoryQueue {
 
     fn stats(&self) -> Stats {
         let st = self.lock();
-        let queued = st.events - st.in_flight + st.disk_only + st.spilling;
-        self.counters.snapshot(queued as u64, st.in_flight as u64)
+        self.counters
+            .snapshot(st.queued() as u64, st.in_flight as u64)
     }
 
     fn worker_exited(&self) {

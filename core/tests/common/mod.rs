@@ -1,8 +1,38 @@
-//! Loopback servers shared by the spool tests.
+//! Scratch directories and loopback servers shared by the spool tests.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+/// A fresh private directory (mode 0700), removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    /// A new directory whose name has `tag`.
+    pub fn new(tag: &str) -> Scratch {
+        let p = std::env::temp_dir().join(format!(
+            "auditwire-core-{tag}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        chmod(&p, 0o700);
+        Scratch(p)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Sets `p`'s permission bits.
+pub fn chmod(p: &Path, mode: u32) {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
 
 /// Answers every request with 201 and records its `Idempotency-Key`.
 pub fn accepting_server() -> (String, Arc<Mutex<Vec<String>>>) {
